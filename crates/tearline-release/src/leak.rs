@@ -1,0 +1,420 @@
+//! The leak check: nothing leaves a node without passing it.
+//!
+//! For one report and one audience, the [`LeakGuard`] knows what must not
+//! appear in anything sent to that audience:
+//!
+//! - registry terms, when the audience may not see sources;
+//! - the original text of every span the audience may not see the original
+//!   of (sources and methods, and generalised spans above its level),
+//!   wherever in the report the span stands;
+//! - any run of [`RUN_WORDS`] or more consecutive words of a portion
+//!   withheld from the audience.
+//!
+//! All matching is done on normalised text (see [`crate::normalize`]), so
+//! case, compatibility forms, diacritics, invisible characters, line breaks
+//! and punctuation inside a term do not hide it; registry and span terms
+//! also match with a plural or possessive ending.
+//!
+//! [`clear`] is the only way to obtain a [`Cleared`] output, and a
+//! `Cleared` is the only thing the store records and the binary writes.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use serde_json::Value;
+use tearline_model::{Audience, Report, SourcePos, SpanKind, TermKind};
+
+use crate::matcher::TermMatcher;
+use crate::normalize::Normalized;
+use crate::release::{receives, sees_original, Registry, Release};
+
+/// The length of a run of words from a withheld portion that counts as a
+/// leak.
+pub const RUN_WORDS: usize = 8;
+
+/// What kind of protected material was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Protected {
+    /// A registered protected term.
+    Term {
+        /// The term as registered.
+        term: String,
+        /// Its kind.
+        kind: TermKind,
+    },
+    /// The original text of a span the audience may not see.
+    Span {
+        /// The span's number.
+        number: usize,
+        /// The span's kind.
+        kind: SpanKind,
+        /// The span's portion.
+        portion: usize,
+    },
+    /// A run of words from a withheld portion.
+    WithheldRun {
+        /// The withheld portion's number.
+        portion: usize,
+    },
+}
+
+impl fmt::Display for Protected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Protected::Term { term, kind } => write!(f, "registered {kind} term `{term}`"),
+            Protected::Span {
+                number,
+                kind,
+                portion,
+            } if kind.is_protected() => {
+                write!(
+                    f,
+                    "original of protected {kind} span {number} (portion {portion})"
+                )
+            }
+            Protected::Span {
+                number,
+                kind,
+                portion,
+            } => {
+                write!(
+                    f,
+                    "original of generalised {kind} span {number} (portion {portion})"
+                )
+            }
+            Protected::WithheldRun { portion } => {
+                write!(
+                    f,
+                    "a run of {RUN_WORDS} or more words from withheld portion {portion}"
+                )
+            }
+        }
+    }
+}
+
+/// One piece of protected material found in an output field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeakFinding {
+    /// The output field, e.g. `title`, `portion 3`, `objects[2].name`,
+    /// `output file name`.
+    pub field: String,
+    /// The report portion the text came from, when known.
+    pub portion: Option<usize>,
+    /// Where the text came from in the report source, when known;
+    /// otherwise the line and column inside the field.
+    pub pos: SourcePos,
+    /// Whether `pos` is in the report source (true) or inside the field.
+    pub in_source: bool,
+    /// What was found.
+    pub item: Protected,
+}
+
+impl fmt::Display for LeakFinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let SourcePos { line, column } = self.pos;
+        match (self.in_source, self.portion) {
+            (true, Some(p)) => write!(
+                f,
+                "{line}:{column}: portion {p}: {} in {}",
+                self.item, self.field
+            ),
+            (true, None) => write!(f, "{line}:{column}: {} in {}", self.item, self.field),
+            (false, _) => write!(
+                f,
+                "{} at line {line}, column {column}: {}",
+                self.field, self.item
+            ),
+        }
+    }
+}
+
+/// What must not reach one audience from one report.
+pub struct LeakGuard<'a> {
+    report: &'a Report,
+    registry: Option<&'a Registry>,
+    spans: TermMatcher<Protected>,
+    runs: HashMap<u64, usize, BuildHasherDefault<PassThrough>>,
+}
+
+/// The run table's keys are already hashes: use them as they are.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ b as u64;
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+impl<'a> LeakGuard<'a> {
+    /// The guard for `audience` and `report`.
+    pub fn new(report: &'a Report, audience: &Audience, registry: &'a Registry) -> LeakGuard<'a> {
+        let spans = TermMatcher::new(
+            report
+                .spans()
+                .filter(|(_, s)| !sees_original(audience, s))
+                .map(|(p, s)| {
+                    let item = Protected::Span {
+                        number: s.number(),
+                        kind: s.kind().clone(),
+                        portion: p.number(),
+                    };
+                    (s.text().to_string(), item)
+                }),
+        );
+        let mut runs = HashMap::default();
+        for p in report.portions().iter().filter(|p| !receives(audience, p)) {
+            let text = p.plain_text();
+            let n = Normalized::new(&text);
+            for h in run_hashes(&n) {
+                runs.entry(h.0).or_insert(p.number());
+            }
+        }
+        let registry = (!audience.sees_sources()).then_some(registry);
+        LeakGuard {
+            report,
+            registry,
+            spans,
+            runs,
+        }
+    }
+
+    /// Protected material in one text: `(byte offset, item)` pairs.
+    pub fn scan(&self, text: &str) -> Vec<(usize, Protected)> {
+        let n = Normalized::new(text);
+        let mut out = Vec::new();
+        if let Some(reg) = self.registry {
+            for (h, t) in reg.find_in(&n) {
+                out.push((
+                    h.start,
+                    Protected::Term {
+                        term: t.term.clone(),
+                        kind: t.kind,
+                    },
+                ));
+            }
+        }
+        for h in self.spans.find_disjoint(&n) {
+            out.push((h.start, self.spans.label(h.term).clone()));
+        }
+        if !self.runs.is_empty() {
+            // One finding per stretch of consecutive matching windows.
+            let mut previous_matched = false;
+            for (h, start) in run_hashes(&n) {
+                let hit = self.runs.get(&h);
+                if let (Some(&portion), false) = (hit, previous_matched) {
+                    let (os, _) = n.original_range(start, start + 1);
+                    out.push((os, Protected::WithheldRun { portion }));
+                }
+                previous_matched = hit.is_some();
+            }
+        }
+        out.sort_by_key(|(o, _)| *o);
+        out
+    }
+
+    /// Checks the structured release: its title and every portion, with
+    /// findings placed in the report source.
+    pub fn check_release(&self, release: &Release) -> Vec<LeakFinding> {
+        let mut out = Vec::new();
+        let title_at = self.report.meta().title_offset;
+        for (_, item) in self.scan(release.title()) {
+            out.push(LeakFinding {
+                field: "title".into(),
+                portion: None,
+                pos: self.report.pos(title_at),
+                in_source: true,
+                item,
+            });
+        }
+        for p in release.portions() {
+            for (at, item) in self.scan(p.text()) {
+                out.push(LeakFinding {
+                    field: format!("portion {}", p.source_number()),
+                    portion: Some(p.source_number()),
+                    pos: self.report.pos(p.source_offset(at)),
+                    in_source: true,
+                    item,
+                });
+            }
+        }
+        out
+    }
+
+    /// Checks one output text field, placing findings inside the field.
+    pub fn check_field(&self, field: &str, text: &str) -> Vec<LeakFinding> {
+        self.scan(text)
+            .into_iter()
+            .map(|(at, item)| LeakFinding {
+                field: field.to_string(),
+                portion: None,
+                pos: field_pos(text, at),
+                in_source: false,
+                item,
+            })
+            .collect()
+    }
+
+    /// Checks every key and string value of a JSON document.
+    pub fn check_json(&self, v: &Value) -> Vec<LeakFinding> {
+        let mut out = Vec::new();
+        walk_json(v, &mut String::new(), &mut |path, s| {
+            out.extend(self.check_field(path, s))
+        });
+        out
+    }
+}
+
+fn walk_json(v: &Value, path: &mut String, f: &mut dyn FnMut(&str, &str)) {
+    match v {
+        Value::String(s) => f(path, s),
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                walk_json(x, path, f);
+                path.truncate(len);
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                f(&format!("{path} (key)"), k);
+                walk_json(x, path, f);
+                path.truncate(len);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+fn field_pos(text: &str, at: usize) -> SourcePos {
+    let before = &text[..at.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col_start = before.rfind('\n').map_or(0, |i| i + 1);
+    SourcePos {
+        line,
+        column: before[col_start..].chars().count() + 1,
+    }
+}
+
+/// Hashes of every window of [`RUN_WORDS`] consecutive words, with the
+/// normalised offset where the window starts.
+fn run_hashes(n: &Normalized<'_>) -> Vec<(u64, usize)> {
+    const P: u64 = 0x100_0000_01b3;
+    let text = n.as_str();
+    let top = P.wrapping_pow(RUN_WORDS as u32 - 1);
+    // The last RUN_WORDS words: (hash, start), as a ring.
+    let mut ring = [(0u64, 0usize); RUN_WORDS];
+    let mut h: u64 = 0;
+    let mut out = Vec::new();
+    for (i, (s, e)) in n.words().enumerate() {
+        let w = fnv(&text[s..e]);
+        let slot = i % RUN_WORDS;
+        if i >= RUN_WORDS {
+            h = h.wrapping_sub(ring[slot].0.wrapping_mul(top));
+        }
+        ring[slot] = (w, s);
+        h = h.wrapping_mul(P).wrapping_add(w);
+        if i + 1 >= RUN_WORDS {
+            out.push((h, ring[(i + 1) % RUN_WORDS].1));
+        }
+    }
+    out
+}
+
+fn fnv(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
+/// A release's bytes in their final form, ready to be leak-checked.
+pub enum Rendered {
+    /// A text document (Markdown), checked as a whole.
+    Text(String),
+    /// A JSON document, checked key by key and value by value, and written
+    /// pretty-printed.
+    Json(Value),
+}
+
+/// Output that has passed the leak check. Only [`clear`] makes one.
+#[derive(Debug, Clone)]
+pub struct Cleared {
+    bytes: Vec<u8>,
+    audience: String,
+    file_name: Option<String>,
+}
+
+impl Cleared {
+    /// The bytes to write or send.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+    /// The audience it was cleared for.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+    /// The output file name it was cleared with, if any.
+    pub fn file_name(&self) -> Option<&str> {
+        self.file_name.as_deref()
+    }
+}
+
+/// Runs the leak check on a release and its rendered form (and the output
+/// file name, if there is one). Returns the output when nothing protected
+/// was found, else every finding.
+pub fn clear(
+    guard: &LeakGuard<'_>,
+    release: &Release,
+    rendered: Rendered,
+    file_name: Option<&str>,
+) -> Result<Cleared, Vec<LeakFinding>> {
+    // Every byte of the output is scanned. The rendered output contains the
+    // title and every released portion, so when it is clean so are they;
+    // when it is not, the structured pass places each finding in the report
+    // source, and anything the rendering itself added is reported by field.
+    let (mut findings, bytes) = match rendered {
+        Rendered::Text(t) => (guard.check_field("output", &t), t.into_bytes()),
+        Rendered::Json(v) => {
+            let f = guard.check_json(&v);
+            let mut b = serde_json::to_vec_pretty(&v).unwrap_or_default();
+            b.push(b'\n');
+            (f, b)
+        }
+    };
+    if !findings.is_empty() {
+        let placed = guard.check_release(release);
+        if !placed.is_empty() {
+            findings = placed;
+        }
+    }
+    if let Some(name) = file_name {
+        findings.extend(guard.check_field("output file name", name));
+    }
+    if findings.is_empty() {
+        Ok(Cleared {
+            bytes,
+            audience: release.audience().name().to_string(),
+            file_name: file_name.map(str::to_string),
+        })
+    } else {
+        Err(findings)
+    }
+}

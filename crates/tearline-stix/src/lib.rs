@@ -1,0 +1,370 @@
+//! STIX 2.1 for Tearline.
+//!
+//! A release is published as a STIX 2.1 bundle: a `report` whose
+//! `description` is the released text, the producer's `identity`, the TLP
+//! 2.0 `marking-definition`s with their standard identifiers (from the
+//! OASIS common objects, under the TLP 2.0 extension-definition),
+//! domain objects for the entities the release names (`threat-actor`,
+//! `identity`, `location`) with `targets` relationships, and Tearline's own
+//! `extension-definition`, whose property extension on the report carries
+//! the audience, the validity window and the specificity profile.
+//!
+//! Identifiers are [`StixId`]s, parsed once. Object ids are derived (UUID
+//! version 5) from released content only, so the same report released
+//! again to the same audience gets the same report id, and nothing about
+//! withheld material can be read from an id.
+#![deny(missing_docs)]
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{json, Map, Value};
+use tearline_model::{Level, SpanKind};
+use tearline_release::{country_code, render_markdown_body, ts, Release};
+use uuid::Uuid;
+
+/// The namespace Tearline derives its version-5 UUIDs in.
+const NAMESPACE: Uuid = Uuid::from_u128(0x6d1f_2a4e_8b3c_4f57_9a0e_51c2_7d88_e3b1);
+
+/// The OASIS TLP 2.0 extension-definition.
+pub const TLP2_EXTENSION: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
+
+/// Tearline's extension-definition for release properties.
+pub const TEARLINE_EXTENSION: &str = "extension-definition--1f4a9c2e-7b3d-4e58-a6c1-0d9e8f7b2a53";
+
+/// The identity that defines Tearline's extension.
+pub const TEARLINE_IDENTITY: &str = "identity--8e2b5d71-3c4f-4a96-b0d8-6f1e2a9c7b45";
+
+/// A STIX identifier, `type--uuid`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StixId {
+    ty: String,
+    uuid: Uuid,
+}
+
+/// A string that is not a STIX identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid STIX identifier `{0}`: expected `type--uuid`")]
+pub struct BadId(String);
+
+impl StixId {
+    /// An id of type `ty` derived from `name`: the same name always gives
+    /// the same id.
+    pub fn derived(ty: &str, name: &str) -> StixId {
+        StixId {
+            ty: ty.to_string(),
+            uuid: Uuid::new_v5(&NAMESPACE, format!("{ty}/{name}").as_bytes()),
+        }
+    }
+
+    /// A fresh random id of type `ty`.
+    pub fn random(ty: &str) -> StixId {
+        StixId {
+            ty: ty.to_string(),
+            uuid: Uuid::new_v4(),
+        }
+    }
+
+    /// The object type.
+    pub fn object_type(&self) -> &str {
+        &self.ty
+    }
+}
+
+impl fmt::Display for StixId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}--{}", self.ty, self.uuid)
+    }
+}
+
+impl FromStr for StixId {
+    type Err = BadId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (ty, u) = s.split_once("--").ok_or_else(|| BadId(s.to_string()))?;
+        let ok_ty = !ty.is_empty()
+            && ty.len() <= 250
+            && ty
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let uuid = Uuid::parse_str(u).map_err(|_| BadId(s.to_string()))?;
+        if !ok_ty {
+            return Err(BadId(s.to_string()));
+        }
+        Ok(StixId {
+            ty: ty.to_string(),
+            uuid,
+        })
+    }
+}
+
+impl Serialize for StixId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for StixId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The standard id of a TLP 2.0 marking-definition.
+pub fn tlp_marking_id(level: Level) -> &'static str {
+    match level {
+        Level::Clear => "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+        Level::Green => "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+        Level::Amber => "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+        Level::AmberStrict => "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+        Level::Red => "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+    }
+}
+
+/// The standard TLP 2.0 marking-definition object for a level.
+pub fn tlp_marking_definition(level: Level) -> Value {
+    json!({
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": tlp_marking_id(level),
+        "created": "2022-10-01T00:00:00.000Z",
+        "name": level.to_string(),
+        "extensions": {
+            TLP2_EXTENSION: {
+                "extension_type": "property-extension",
+                "tlp_2_0": level.name().to_lowercase(),
+            }
+        }
+    })
+}
+
+/// The node that publishes: its identity object's id, name and creation
+/// time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Producer {
+    /// The identity's id.
+    pub id: StixId,
+    /// The organisation's name.
+    pub name: String,
+    /// When the node was created.
+    pub created: DateTime<Utc>,
+}
+
+impl Producer {
+    /// The producer for a node named `name`, created at `created`.
+    pub fn new(name: &str, created: DateTime<Utc>) -> Producer {
+        Producer {
+            id: StixId::derived("identity", name),
+            name: name.to_string(),
+            created,
+        }
+    }
+}
+
+/// A STIX timestamp: UTC, millisecond precision.
+pub fn stix_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The STIX 2.1 bundle for a release, published at `now`.
+pub fn bundle(release: &Release, producer: &Producer, now: DateTime<Utc>) -> Value {
+    let now_s = stix_time(now);
+    let marking = tlp_marking_id(release.level());
+    let mut objects: Vec<Value> = Vec::new();
+    let mut refs: Vec<String> = Vec::new();
+
+    objects.push(json!({
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": producer.id,
+        "created": stix_time(producer.created),
+        "modified": stix_time(producer.created),
+        "name": producer.name,
+        "identity_class": "organization",
+    }));
+
+    let scope = producer.id.to_string();
+    let mut actors = Vec::new();
+    let mut targets = Vec::new();
+    for e in release.entities() {
+        let key = format!("{scope}/{}/{}", e.kind.name(), e.name.to_lowercase());
+        let mut obj = Map::new();
+        let (ty, extra) = match &e.kind {
+            SpanKind::Actor => ("threat-actor", json!({"threat_actor_types": ["terrorist"]})),
+            SpanKind::Person => ("identity", json!({"identity_class": "individual"})),
+            SpanKind::Org => ("identity", json!({"identity_class": "organization"})),
+            SpanKind::Place | SpanKind::Venue => {
+                match country_code(&e.name).or_else(|| trailing_country(&e.name)) {
+                    Some(cc) => ("location", json!({"country": cc})),
+                    None => continue,
+                }
+            }
+            _ => continue,
+        };
+        let id = StixId::derived(ty, &key);
+        obj.insert("type".into(), ty.into());
+        obj.insert("spec_version".into(), "2.1".into());
+        obj.insert("id".into(), id.to_string().into());
+        obj.insert("created".into(), now_s.clone().into());
+        obj.insert("modified".into(), now_s.clone().into());
+        obj.insert("created_by_ref".into(), producer.id.to_string().into());
+        obj.insert("name".into(), e.name.clone().into());
+        if let Value::Object(x) = extra {
+            obj.extend(x);
+        }
+        obj.insert("object_marking_refs".into(), json!([marking]));
+        match e.kind {
+            SpanKind::Actor => actors.push(id.clone()),
+            SpanKind::Place | SpanKind::Venue | SpanKind::Org => targets.push(id.clone()),
+            _ => {}
+        }
+        refs.push(id.to_string());
+        objects.push(Value::Object(obj));
+    }
+    for a in &actors {
+        for t in &targets {
+            let id = StixId::derived("relationship", &format!("{a}/targets/{t}"));
+            refs.push(id.to_string());
+            objects.push(json!({
+                "type": "relationship",
+                "spec_version": "2.1",
+                "id": id,
+                "created": now_s,
+                "modified": now_s,
+                "created_by_ref": producer.id,
+                "relationship_type": "targets",
+                "source_ref": a,
+                "target_ref": t,
+                "object_marking_refs": [marking],
+            }));
+        }
+    }
+    if refs.is_empty() {
+        refs.push(producer.id.to_string());
+    }
+
+    let report_id = StixId::derived(
+        "report",
+        &format!(
+            "{scope}/{}/{}/{}",
+            ts(release.produced()),
+            release.title(),
+            release.audience().name()
+        ),
+    );
+    let mut ext = Map::new();
+    ext.insert("extension_type".into(), "property-extension".into());
+    ext.insert("audience".into(), release.audience().name().into());
+    ext.insert("marking".into(), release.level().to_string().into());
+    if let Some(f) = release.valid_from() {
+        ext.insert("valid_from".into(), stix_time(f.with_timezone(&Utc)).into());
+    }
+    if let Some(u) = release.valid_until() {
+        ext.insert(
+            "valid_until".into(),
+            stix_time(u.with_timezone(&Utc)).into(),
+        );
+    }
+    ext.insert(
+        "specificity".into(),
+        serde_json::to_value(release.profile()).unwrap_or(Value::Null),
+    );
+    let portions: Vec<Value> = release
+        .portions()
+        .iter()
+        .map(|p| json!({"marking": p.level().to_string(), "text": p.text()}))
+        .collect();
+    ext.insert("portions".into(), portions.into());
+    objects.push(json!({
+        "type": "report",
+        "spec_version": "2.1",
+        "id": report_id,
+        "created": now_s,
+        "modified": now_s,
+        "created_by_ref": producer.id,
+        "name": release.title(),
+        "description": render_markdown_body(release),
+        "published": stix_time(release.produced().with_timezone(&Utc)),
+        "report_types": ["threat-report"],
+        "object_refs": refs,
+        "object_marking_refs": [marking],
+        "extensions": { TEARLINE_EXTENSION: Value::Object(ext) },
+    }));
+
+    let mut levels: Vec<Level> = release.portions().iter().map(|p| p.level()).collect();
+    levels.push(release.level());
+    levels.sort();
+    levels.dedup();
+    for l in levels {
+        objects.push(tlp_marking_definition(l));
+    }
+    objects.push(json!({
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": TEARLINE_IDENTITY,
+        "created": "2026-01-01T00:00:00.000Z",
+        "modified": "2026-01-01T00:00:00.000Z",
+        "name": "Tearline",
+        "identity_class": "system",
+    }));
+    objects.push(json!({
+        "type": "extension-definition",
+        "spec_version": "2.1",
+        "id": TEARLINE_EXTENSION,
+        "created": "2026-01-01T00:00:00.000Z",
+        "modified": "2026-01-01T00:00:00.000Z",
+        "created_by_ref": TEARLINE_IDENTITY,
+        "name": "Tearline release properties",
+        "description": "Properties of a Tearline release: the audience it was released to, its marking, the warning's validity window, the specificity profile and the marked portions.",
+        "schema": "Property extension on report. audience: string, the audience name. marking: string, the highest TLP 2.0 level released. valid_from, valid_until: optional timestamps bounding the warning's validity window. specificity: object with keys who, what, where, when, how, each a grade name on Tearline's ladders. portions: array of objects with marking (TLP 2.0 level) and text.",
+        "version": "1.0.0",
+        "extension_types": ["property-extension"],
+    }));
+
+    let bundle_id = StixId::derived("bundle", &format!("{report_id}/{now_s}"));
+    json!({ "type": "bundle", "id": bundle_id, "objects": objects })
+}
+
+/// `"Krasnogorsk, Russia"` → the code of the country after the last comma.
+fn trailing_country(name: &str) -> Option<&'static str> {
+    name.rsplit_once(',')
+        .and_then(|(_, c)| country_code(c.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_parse_and_derive() {
+        let id: StixId = "report--6d1f2a4e-8b3c-4f57-9a0e-51c27d88e3b1"
+            .parse()
+            .unwrap();
+        assert_eq!(id.object_type(), "report");
+        assert_eq!(
+            id.to_string(),
+            "report--6d1f2a4e-8b3c-4f57-9a0e-51c27d88e3b1"
+        );
+        assert!("report-6d1f".parse::<StixId>().is_err());
+        assert!("Report--6d1f2a4e-8b3c-4f57-9a0e-51c27d88e3b1"
+            .parse::<StixId>()
+            .is_err());
+        assert_eq!(
+            StixId::derived("identity", "x"),
+            StixId::derived("identity", "x")
+        );
+        assert_ne!(
+            StixId::derived("identity", "x"),
+            StixId::derived("identity", "y")
+        );
+    }
+
+    #[test]
+    fn tlp_markings_are_standard() {
+        let m = tlp_marking_definition(Level::AmberStrict);
+        assert_eq!(m["name"], "TLP:AMBER+STRICT");
+        assert_eq!(m["extensions"][TLP2_EXTENSION]["tlp_2_0"], "amber+strict");
+    }
+}

@@ -1,0 +1,366 @@
+//! The embedded SQLite store: one file per node, no server to run.
+//!
+//! Each mutating call runs in one `IMMEDIATE` transaction that also appends
+//! the audit entry, so a change and its record are stored together or not
+//! at all. The database runs in WAL mode with `synchronous=FULL`: a call
+//! that returned has reached the disk.
+#![deny(missing_docs)]
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use tearline_model::{ProtectedTerm, TermKind};
+use tearline_store::{
+    chain, release_audit, AuditEntry, NewAuditEntry, NewRelease, ReleaseRecord, Store, StoreError,
+    StoredTerm,
+};
+
+const SCHEMA_VERSION: i64 = 1;
+
+/// A node's SQLite database.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path).map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+        let mut s = SqliteStore { conn };
+        s.migrate()?;
+        Ok(s)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let v: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(db)?;
+        if v > SCHEMA_VERSION {
+            return Err(StoreError::Corrupt(format!(
+                "database schema version {v} is newer than this Tearline understands ({SCHEMA_VERSION})"
+            )));
+        }
+        if v < 1 {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            tx.execute_batch(
+                "CREATE TABLE protected_terms (
+                    key TEXT PRIMARY KEY,
+                    term TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    added_at TEXT NOT NULL,
+                    added_by TEXT NOT NULL
+                 );
+                 CREATE TABLE releases (
+                    id INTEGER PRIMARY KEY,
+                    released_at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    audience TEXT NOT NULL,
+                    format TEXT NOT NULL,
+                    report_name TEXT NOT NULL,
+                    report_title TEXT NOT NULL,
+                    report_sha256 TEXT NOT NULL,
+                    content_sha256 TEXT NOT NULL,
+                    output TEXT
+                 );
+                 CREATE TABLE audit (
+                    seq INTEGER PRIMARY KEY,
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                 );
+                 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                 PRAGMA user_version = 1;",
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self) -> Result<Transaction<'_>, StoreError> {
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)
+    }
+}
+
+fn last_entry(tx: &Transaction<'_>) -> Result<Option<AuditEntry>, StoreError> {
+    tx.query_row(
+        "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq DESC LIMIT 1",
+        [],
+        row_entry,
+    )
+    .optional()
+    .map_err(db)
+}
+
+fn row_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.get(0)?,
+        entry: NewAuditEntry {
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            action: r.get(3)?,
+            subject: r.get(4)?,
+            detail: r.get(5)?,
+        },
+        prev_hash: r.get(6)?,
+        hash: r.get(7)?,
+    })
+}
+
+fn append(tx: &Transaction<'_>, e: NewAuditEntry) -> Result<AuditEntry, StoreError> {
+    let prev = last_entry(tx)?;
+    let a = chain(prev.as_ref(), e);
+    tx.execute(
+        "INSERT INTO audit (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![a.seq, a.entry.at, a.entry.actor, a.entry.action, a.entry.subject, a.entry.detail, a.prev_hash, a.hash],
+    )
+    .map_err(db)?;
+    Ok(a)
+}
+
+impl Store for SqliteStore {
+    fn protect_add(
+        &mut self,
+        term: &ProtectedTerm,
+        key: &str,
+        audit: NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        let tx = self.write()?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT 1 FROM protected_terms WHERE key = ?1",
+                [key],
+                |_| Ok(true),
+            )
+            .optional()
+            .map_err(db)?
+            .unwrap_or(false);
+        if exists {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO protected_terms (key, term, kind, added_at, added_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key, term.term, term.kind.name(), audit.at, audit.actor],
+        )
+        .map_err(db)?;
+        append(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    fn protect_remove(&mut self, key: &str, audit: NewAuditEntry) -> Result<bool, StoreError> {
+        let tx = self.write()?;
+        let n = tx
+            .execute("DELETE FROM protected_terms WHERE key = ?1", [key])
+            .map_err(db)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        append(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    fn protected_terms(&self) -> Result<Vec<StoredTerm>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT term, kind, added_at, added_by FROM protected_terms ORDER BY rowid")
+            .map_err(db)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                ))
+            })
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (term, kind, added_at, added_by) = row.map_err(db)?;
+            let kind: TermKind = kind.parse().map_err(|e: String| {
+                StoreError::Corrupt(format!("protected term `{term}`: {e}"))
+            })?;
+            out.push(StoredTerm {
+                term: ProtectedTerm { term, kind },
+                added_at,
+                added_by,
+            });
+        }
+        Ok(out)
+    }
+
+    fn record_release(
+        &mut self,
+        release: &NewRelease,
+        actor: &str,
+        at: &str,
+    ) -> Result<ReleaseRecord, StoreError> {
+        let tx = self.write()?;
+        tx.execute(
+            "INSERT INTO releases (released_at, actor, audience, format, report_name, report_title, report_sha256, content_sha256, output)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                at,
+                actor,
+                release.audience,
+                release.format,
+                release.report_name,
+                release.report_title,
+                release.report_sha256,
+                release.content_sha256,
+                release.output
+            ],
+        )
+        .map_err(db)?;
+        let rec = ReleaseRecord {
+            id: tx.last_insert_rowid(),
+            released_at: at.to_string(),
+            actor: actor.to_string(),
+            release: release.clone(),
+        };
+        append(&tx, release_audit(&rec))?;
+        tx.commit().map_err(db)?;
+        Ok(rec)
+    }
+
+    fn releases(&self) -> Result<Vec<ReleaseRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT id, released_at, actor, audience, format, report_name, report_title, report_sha256, content_sha256, output
+                 FROM releases ORDER BY id",
+            )
+            .map_err(db)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(ReleaseRecord {
+                    id: r.get(0)?,
+                    released_at: r.get(1)?,
+                    actor: r.get(2)?,
+                    release: NewRelease {
+                        audience: r.get(3)?,
+                        format: r.get(4)?,
+                        report_name: r.get(5)?,
+                        report_title: r.get(6)?,
+                        report_sha256: r.get(7)?,
+                        content_sha256: r.get(8)?,
+                        output: r.get(9)?,
+                    },
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn audit(&mut self, entry: NewAuditEntry) -> Result<AuditEntry, StoreError> {
+        let tx = self.write()?;
+        let a = append(&tx, entry)?;
+        tx.commit().map_err(db)?;
+        Ok(a)
+    }
+
+    fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq")
+            .map_err(db)?;
+        let rows = st.query_map([], row_entry).map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tearline_store::verify_chain;
+
+    fn entry(action: &str) -> NewAuditEntry {
+        NewAuditEntry {
+            at: "2026-01-01T00:00:00Z".into(),
+            actor: "t".into(),
+            action: action.into(),
+            subject: "x".into(),
+            detail: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn terms_releases_and_audit_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut s = SqliteStore::open(&path).unwrap();
+        let t = ProtectedTerm {
+            term: "SAPPHIRE".into(),
+            kind: TermKind::Source,
+        };
+        assert!(s.protect_add(&t, "sapphire", entry("protect.add")).unwrap());
+        assert!(!s.protect_add(&t, "sapphire", entry("protect.add")).unwrap());
+        let rel = NewRelease {
+            audience: "public".into(),
+            format: "md".into(),
+            report_name: "r.md".into(),
+            report_title: "T".into(),
+            report_sha256: "aa".into(),
+            content_sha256: "bb".into(),
+            output: None,
+        };
+        let rec = s.record_release(&rel, "t", "2026-01-01T00:00:01Z").unwrap();
+        assert_eq!(rec.id, 1);
+        drop(s);
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.protected_terms().unwrap()[0].term, t);
+        assert_eq!(s.releases().unwrap(), vec![rec]);
+        let log = s.audit_log().unwrap();
+        assert_eq!(log.len(), 2);
+        assert_eq!(verify_chain(&log, None), Ok(2));
+    }
+
+    #[test]
+    fn audit_rows_cannot_be_updated_through_sql_and_edits_are_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut s = SqliteStore::open(&path).unwrap();
+        s.audit(entry("one")).unwrap();
+        s.audit(entry("two")).unwrap();
+        assert!(s
+            .conn
+            .execute("UPDATE audit SET actor = 'm' WHERE seq = 1", [])
+            .is_err());
+        // Someone who drops the trigger can edit the row; the chain shows it.
+        s.conn
+            .execute_batch(
+                "DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'm' WHERE seq = 1;",
+            )
+            .unwrap();
+        assert_eq!(
+            verify_chain(&s.audit_log().unwrap(), None).unwrap_err().seq,
+            1
+        );
+    }
+}

@@ -1,0 +1,304 @@
+//! The storage interface of a Tearline node.
+//!
+//! Domain code talks to storage only through the [`Store`] trait; the
+//! embedded SQLite implementation lives in `tearline-store-sqlite`, and a
+//! PostgreSQL one can follow without touching any domain crate. Only
+//! `tearline-store-*` crates know SQL.
+//!
+//! Two rules every implementation keeps:
+//!
+//! 1. **Atomic writes.** Each mutating call is one transaction: the change
+//!    and its audit entry are stored together or not at all, and a call
+//!    that returned `Ok` survives a crash.
+//! 2. **An append-only, hash-chained audit log.** Every change appends an
+//!    [`AuditEntry`] whose hash covers its own fields and the previous
+//!    entry's hash ([`entry_hash`]). [`verify_chain`] recomputes the chain
+//!    and names the first entry that does not fit, so an edit to any row is
+//!    detected.
+#![deny(missing_docs)]
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tearline_model::ProtectedTerm;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(String),
+    /// The stored data is not what this version of Tearline wrote.
+    #[error("store is corrupt: {0}")]
+    Corrupt(String),
+    /// The request conflicts with what is stored.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// A release about to be recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRelease {
+    /// The audience it was cleared for.
+    pub audience: String,
+    /// `md`, `json` or `stix`.
+    pub format: String,
+    /// The report's file name or path.
+    pub report_name: String,
+    /// The report's title.
+    pub report_title: String,
+    /// SHA-256 of the report source, hex.
+    pub report_sha256: String,
+    /// SHA-256 of the released bytes, hex.
+    pub content_sha256: String,
+    /// Where it was written, if to a file.
+    pub output: Option<String>,
+}
+
+/// A recorded release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRecord {
+    /// Its number at this node.
+    pub id: i64,
+    /// When it was recorded (RFC 3339).
+    pub released_at: String,
+    /// Who released it.
+    pub actor: String,
+    /// What was released.
+    #[serde(flatten)]
+    pub release: NewRelease,
+}
+
+/// A protected term with who added it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredTerm {
+    /// The term.
+    #[serde(flatten)]
+    pub term: ProtectedTerm,
+    /// When it was added (RFC 3339).
+    pub added_at: String,
+    /// Who added it.
+    pub added_by: String,
+}
+
+/// An audit entry to append.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAuditEntry {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What happened, e.g. `release`, `protect.add`.
+    pub action: String,
+    /// What it happened to.
+    pub subject: String,
+    /// Details as a JSON object.
+    pub detail: String,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Position in the log, from 1, without gaps.
+    pub seq: i64,
+    /// The entry's content.
+    #[serde(flatten)]
+    pub entry: NewAuditEntry,
+    /// The previous entry's hash (64 zeros for the first).
+    pub prev_hash: String,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+/// The hash before the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The hash of an entry: SHA-256 over the previous hash and each field,
+/// each length-prefixed so no two different entries hash alike.
+pub fn entry_hash(seq: i64, e: &NewAuditEntry, prev_hash: &str) -> String {
+    let mut h = Sha256::new();
+    let seq_s = seq.to_string();
+    for part in [
+        prev_hash, &seq_s, &e.at, &e.actor, &e.action, &e.subject, &e.detail,
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// Builds the entry that follows `prev` (or starts the log).
+pub fn chain(prev: Option<&AuditEntry>, e: NewAuditEntry) -> AuditEntry {
+    let (seq, prev_hash) = match prev {
+        Some(p) => (p.seq + 1, p.hash.clone()),
+        None => (1, GENESIS.to_string()),
+    };
+    let hash = entry_hash(seq, &e, &prev_hash);
+    AuditEntry {
+        seq,
+        entry: e,
+        prev_hash,
+        hash,
+    }
+}
+
+/// Where the audit chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("audit entry {seq}: {reason}")]
+pub struct ChainBreak {
+    /// The first entry that does not fit.
+    pub seq: i64,
+    /// Why.
+    pub reason: String,
+}
+
+/// Recomputes the chain. `head` is the last `(seq, hash)` recorded outside
+/// the database, if any: the log must reach it with that hash, which
+/// detects a log cut short or rewritten from some point on. Returns the
+/// number of entries checked.
+pub fn verify_chain(
+    entries: &[AuditEntry],
+    head: Option<(i64, &str)>,
+) -> Result<usize, ChainBreak> {
+    let mut prev = GENESIS.to_string();
+    for (i, e) in entries.iter().enumerate() {
+        let want_seq = i as i64 + 1;
+        if e.seq != want_seq {
+            return Err(ChainBreak {
+                seq: want_seq,
+                reason: format!("missing (the next stored entry is {})", e.seq),
+            });
+        }
+        if e.prev_hash != prev {
+            return Err(ChainBreak {
+                seq: e.seq,
+                reason: "does not follow the entry before it (previous hash differs)".into(),
+            });
+        }
+        if entry_hash(e.seq, &e.entry, &e.prev_hash) != e.hash {
+            return Err(ChainBreak {
+                seq: e.seq,
+                reason: "content does not match its hash (the row was edited)".into(),
+            });
+        }
+        prev = e.hash.clone();
+    }
+    if let Some((seq, hash)) = head {
+        match entries.get((seq - 1).max(0) as usize) {
+            Some(e) if e.seq == seq && e.hash == hash => {}
+            Some(e) if e.seq == seq => {
+                return Err(ChainBreak {
+                    seq,
+                    reason: "differs from the recorded head of the log (the log was rewritten)"
+                        .into(),
+                })
+            }
+            _ => {
+                return Err(ChainBreak {
+                    seq,
+                    reason: format!(
+                        "missing: the recorded head is entry {seq} but the log ends at {}",
+                        entries.len()
+                    ),
+                })
+            }
+        }
+    }
+    Ok(entries.len())
+}
+
+/// Everything a node stores. Each mutating call is atomic and appends its
+/// audit entry in the same transaction.
+pub trait Store {
+    /// Adds a protected term; `key` is its normalised form, unique in the
+    /// registry. Returns false if a term with that key is already there.
+    fn protect_add(
+        &mut self,
+        term: &ProtectedTerm,
+        key: &str,
+        audit: NewAuditEntry,
+    ) -> Result<bool, StoreError>;
+    /// Removes the term with normalised form `key`. Returns false if there
+    /// was none.
+    fn protect_remove(&mut self, key: &str, audit: NewAuditEntry) -> Result<bool, StoreError>;
+    /// The registry, oldest first.
+    fn protected_terms(&self) -> Result<Vec<StoredTerm>, StoreError>;
+    /// Records a release and its audit entry.
+    fn record_release(
+        &mut self,
+        release: &NewRelease,
+        actor: &str,
+        at: &str,
+    ) -> Result<ReleaseRecord, StoreError>;
+    /// Every recorded release, oldest first.
+    fn releases(&self) -> Result<Vec<ReleaseRecord>, StoreError>;
+    /// Appends an entry to the audit log on its own.
+    fn audit(&mut self, entry: NewAuditEntry) -> Result<AuditEntry, StoreError>;
+    /// The whole audit log, in order.
+    fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// The audit entry that records a release.
+pub fn release_audit(r: &ReleaseRecord) -> NewAuditEntry {
+    NewAuditEntry {
+        at: r.released_at.clone(),
+        actor: r.actor.clone(),
+        action: "release".into(),
+        subject: format!("release {}", r.id),
+        detail: serde_json::to_string(&r.release).unwrap_or_default(),
+    }
+}
+
+/// Cross-checks recorded releases against their audit entries: a release
+/// row edited after the fact no longer matches the entry that recorded it.
+pub fn verify_releases(releases: &[ReleaseRecord], log: &[AuditEntry]) -> Result<(), String> {
+    for r in releases {
+        let want = release_audit(r);
+        let subject = format!("release {}", r.id);
+        match log
+            .iter()
+            .find(|e| e.entry.action == "release" && e.entry.subject == subject)
+        {
+            Some(e) if e.entry == want => {}
+            Some(e) => return Err(format!(
+                "release {} does not match audit entry {} that recorded it (the row was edited)",
+                r.id, e.seq
+            )),
+            None => return Err(format!("release {} has no audit entry", r.id)),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(n: &str) -> NewAuditEntry {
+        NewAuditEntry {
+            at: "2026-01-01T00:00:00Z".into(),
+            actor: "a".into(),
+            action: n.into(),
+            subject: "s".into(),
+            detail: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn chain_verifies_and_edits_are_found() {
+        let mut log: Vec<AuditEntry> = Vec::new();
+        for n in ["one", "two", "three"] {
+            let next = chain(log.last(), e(n));
+            log.push(next);
+        }
+        assert_eq!(verify_chain(&log, Some((3, &log[2].hash.clone()))), Ok(3));
+        let mut edited = log.clone();
+        edited[1].entry.actor = "mallory".into();
+        assert_eq!(verify_chain(&edited, None).unwrap_err().seq, 2);
+        let mut gap = log.clone();
+        gap.remove(1);
+        assert_eq!(verify_chain(&gap, None).unwrap_err().seq, 2);
+        let head = log[2].hash.clone();
+        let cut = &log[..2];
+        assert_eq!(verify_chain(cut, Some((3, &head))).unwrap_err().seq, 3);
+    }
+}

@@ -1,0 +1,180 @@
+//! The `tearline` command: a node's command-line interface.
+//!
+//! Every command finds its node from `--node DIR`, else `TEARLINE_HOME`,
+//! else the current directory. Errors are printed as `error: ...` with
+//! their cause chain; the exit code says what kind of failure it was (see
+//! `exit.rs` and the README).
+
+mod bench;
+mod commands;
+mod exit;
+mod node;
+mod reports;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "tearline",
+    version,
+    about = "Write a threat report once; release it to every audience, leak-checked and profiled."
+)]
+struct Cli {
+    /// The node directory (default: TEARLINE_HOME, else the current directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    node: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a node: config, embedded store, audit log.
+    Init {
+        /// Where to create it (default: --node, TEARLINE_HOME or the current directory).
+        dir: Option<PathBuf>,
+        /// The organisation's name, published as the producer of releases.
+        #[arg(long, default_value = "Tearline node")]
+        name: String,
+    },
+    /// Manage the audiences this node releases to.
+    Audience {
+        #[command(subcommand)]
+        action: AudienceCmd,
+    },
+    /// Manage the protected-term registry.
+    Protect {
+        #[command(subcommand)]
+        action: ProtectCmd,
+    },
+    /// Lint a report and show, per audience, what it gets and what each cut costs.
+    Check {
+        report: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write one audience's release of a report (leak-checked, recorded).
+    Release {
+        report: PathBuf,
+        /// The audience.
+        #[arg(long = "to", value_name = "AUDIENCE")]
+        to: String,
+        #[arg(long, value_enum, default_value_t = Format::Md)]
+        format: Format,
+        /// Write to FILE instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCmd,
+    },
+    /// Measure parse + release + leak check throughput against a naive baseline.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum AudienceCmd {
+    /// Add an audience.
+    Add {
+        name: String,
+        /// The highest TLP level it may receive, e.g. AMBER.
+        #[arg(long)]
+        max: String,
+        /// It may see sources and methods (the node's own staff).
+        #[arg(long)]
+        sources: bool,
+    },
+    /// List audiences.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an audience.
+    Remove { name: String },
+}
+
+#[derive(Subcommand)]
+enum ProtectCmd {
+    /// Register a protected term.
+    Add {
+        term: String,
+        #[arg(long, value_parser = ["source", "method", "asset", "case"])]
+        kind: String,
+    },
+    /// List protected terms.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a protected term.
+    Remove { term: String },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Verify the hash chain and the release records.
+    Verify,
+    /// Print the audit log.
+    Log {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum Format {
+    Md,
+    Json,
+    Stix,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(exit::code_of(&e))
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    let home = || node::locate(cli.node.as_deref());
+    let open = || node::Node::open(&home());
+    match cli.command {
+        Command::Init { dir, name } => commands::init(&dir.unwrap_or_else(home), &name),
+        Command::Audience { action } => match action {
+            AudienceCmd::Add { name, max, sources } => {
+                commands::audience_add(&mut open()?, &name, &max, sources)
+            }
+            AudienceCmd::List { json } => commands::audience_list(&open()?, json),
+            AudienceCmd::Remove { name } => commands::audience_remove(&mut open()?, &name),
+        },
+        Command::Protect { action } => match action {
+            ProtectCmd::Add { term, kind } => commands::protect_add(&mut open()?, &term, &kind),
+            ProtectCmd::List { json } => commands::protect_list(&open()?, json),
+            ProtectCmd::Remove { term } => commands::protect_remove(&mut open()?, &term),
+        },
+        Command::Check { report, json } => reports::check(&open()?, &report, json),
+        Command::Release {
+            report,
+            to,
+            format,
+            output,
+        } => reports::release(&mut open()?, &report, &to, format, output.as_deref()),
+        Command::Audit { action } => match action {
+            AuditCmd::Verify => commands::audit_verify(&open()?),
+            AuditCmd::Log { json } => commands::audit_log(&open()?, json),
+        },
+        Command::Bench(args) => bench::run(&args),
+    }
+}

@@ -1,0 +1,353 @@
+//! `check` and `release`.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tearline_model::{parse_report, Audience, Report, MAX_REPORT_BYTES};
+use tearline_release::{
+    clear, costs, everything, lint, render_json, render_markdown, Cleared, Dimension, LeakFinding,
+    LeakGuard, LintFinding, Registry, Release, Rendered, Severity,
+};
+use tearline_stix::Producer;
+use tearline_store::NewRelease;
+
+use crate::exit::{coded, BAD_INPUT, LEAK, LINT};
+use crate::node::{self, Node};
+use crate::Format;
+
+/// Reads and parses a report, refusing oversized files before reading them.
+pub fn read_report(path: &Path) -> Result<(Report, Vec<u8>)> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| coded(BAD_INPUT, format!("failed to read report `{name}`: {e}")))?;
+    if meta.len() > MAX_REPORT_BYTES as u64 {
+        return Err(coded(
+            BAD_INPUT,
+            format!(
+                "{name}:1:1: report is {} bytes; the limit is {MAX_REPORT_BYTES} bytes (10 MiB)",
+                meta.len()
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| coded(BAD_INPUT, format!("failed to read report `{name}`: {e}")))?;
+    let report = parse_report(&name, &bytes).map_err(|e| coded(BAD_INPUT, e.to_string()))?;
+    Ok((report, bytes))
+}
+
+/// Renders and leak-checks one audience's release.
+pub fn cleared(
+    report: &Report,
+    audience: &Audience,
+    registry: &Registry,
+    format: Format,
+    producer: &Producer,
+    file_name: Option<&str>,
+) -> Result<(Release, Result<Cleared, Vec<LeakFinding>>)> {
+    let release = Release::build(report, audience, registry);
+    let guard = LeakGuard::new(report, audience, registry);
+    let rendered = match format {
+        Format::Md => Rendered::Text(render_markdown(&release)),
+        Format::Json => Rendered::Json(render_json(&release)),
+        Format::Stix => Rendered::Json(tearline_stix::bundle(&release, producer, node::now()?)),
+    };
+    let outcome = clear(&guard, &release, rendered, file_name);
+    Ok((release, outcome))
+}
+
+fn producer(node: &Node) -> Producer {
+    Producer::new(&node.config.node.name, node.config.node.created)
+}
+
+fn print_lint(report: &Report, findings: &[LintFinding]) {
+    for f in findings {
+        let sev = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        eprintln!(
+            "{sev}: {}:{}:{}: {} [{}]",
+            report.name(),
+            f.line,
+            f.column,
+            f.message,
+            f.code
+        );
+    }
+}
+
+fn leak_lines(report: &Report, findings: &[LeakFinding]) -> Vec<String> {
+    findings
+        .iter()
+        .map(|f| {
+            if f.in_source {
+                format!("{}:{f}", report.name())
+            } else {
+                f.to_string()
+            }
+        })
+        .collect()
+}
+
+pub fn release(
+    node: &mut Node,
+    path: &Path,
+    to: &str,
+    format: Format,
+    output: Option<&Path>,
+) -> Result<u8> {
+    let (report, bytes) = read_report(path)?;
+    let audience = node.audience(to)?.clone();
+    let registry = node.registry()?;
+    let findings = lint(&report, &node.config.audiences, &registry);
+    let errors: Vec<_> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        print_lint(&report, &errors);
+        return Err(coded(
+            LINT,
+            format!(
+                "`{}` has {} lint error(s); nothing was released",
+                report.name(),
+                errors.len()
+            ),
+        ));
+    }
+    let file_name = output
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().to_string());
+    let (rel, outcome) = cleared(
+        &report,
+        &audience,
+        &registry,
+        format,
+        &producer(node),
+        file_name.as_deref(),
+    )?;
+    let cleared = match outcome {
+        Ok(c) => c,
+        Err(leaks) => {
+            for l in leak_lines(&report, &leaks) {
+                eprintln!("leak: {l}");
+            }
+            return Err(coded(
+                LEAK,
+                format!("release of `{}` to `{}` refused by the leak check: {} finding(s); nothing was written", report.name(), audience.name(), leaks.len()),
+            ));
+        }
+    };
+    // Stage the file next to its destination, record the release, then
+    // move the file into place: a failure at any step leaves no partial
+    // output and no record of an output that was not written.
+    let staged = match output {
+        Some(p) => {
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("failed to write `{}`", p.display()))?;
+            use std::io::Write;
+            tmp.write_all(cleared.bytes())
+                .and_then(|_| tmp.as_file().sync_all())
+                .with_context(|| format!("failed to write `{}`", p.display()))?;
+            Some((tmp, p))
+        }
+        None => None,
+    };
+    let record = NewRelease {
+        audience: cleared.audience().to_string(),
+        format: format!("{format:?}").to_lowercase(),
+        report_name: report.name().to_string(),
+        report_title: report.meta().title.clone(),
+        report_sha256: hex::encode(Sha256::digest(&bytes)),
+        content_sha256: hex::encode(Sha256::digest(cleared.bytes())),
+        output: output.map(|p| p.display().to_string()),
+    };
+    let at = node::stamp(node::now()?);
+    let rec = node
+        .store
+        .record_release(&record, &node.actor, &at)
+        .context("failed to record the release")?;
+    node.write_head()?;
+    match staged {
+        Some((tmp, p)) => {
+            tmp.persist(p)
+                .map_err(|e| e.error)
+                .with_context(|| format!("failed to write `{}`", p.display()))?;
+            eprintln!(
+                "released `{}` to `{}` as {} ({} of {} portions, {} withheld; release {})",
+                report.name(),
+                audience.name(),
+                p.display(),
+                rel.portions().len(),
+                report.portions().len(),
+                rel.withheld().len(),
+                rec.id
+            );
+        }
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(cleared.bytes())
+                .and_then(|_| out.flush())
+                .context("failed to write the release to standard output")?;
+        }
+    }
+    Ok(0)
+}
+
+pub fn check(node: &Node, path: &Path, as_json: bool) -> Result<u8> {
+    let (report, _) = read_report(path)?;
+    let registry = node.registry()?;
+    let findings = lint(&report, &node.config.audiences, &registry);
+    let full = Release::build(&report, &everything(), &registry);
+    let producer = producer(node);
+    let mut rows = Vec::new();
+    for a in &node.config.audiences {
+        let (rel, outcome) = cleared(&report, a, &registry, Format::Md, &producer, None)?;
+        let leaks = outcome.err().unwrap_or_default();
+        rows.push((a, rel, leaks));
+    }
+    let has_errors = findings.iter().any(|f| f.severity == Severity::Error);
+    let has_leaks = rows.iter().any(|(_, _, l)| !l.is_empty());
+
+    if as_json {
+        let audiences: Vec<_> = rows
+            .iter()
+            .map(|(a, rel, leaks)| {
+                json!({
+                    "audience": a.name(),
+                    "max": a.max(),
+                    "portions_kept": rel.portions().iter().map(|p| p.source_number()).collect::<Vec<_>>(),
+                    "portions_withheld": rel.withheld(),
+                    "spans_generalised": rel.generalised(),
+                    "terms_replaced": rel.terms_replaced(),
+                    "specificity": rel.profile(),
+                    "costs": costs(full.profile(), rel),
+                    "leak_check": if leaks.is_empty() { "pass" } else { "refused" },
+                    "leaks": leak_lines(&report, leaks),
+                })
+            })
+            .collect();
+        let v = json!({
+            "report": report.name(),
+            "title": report.meta().title,
+            "portions": report.portions().len(),
+            "spans": report.spans().count(),
+            "findings": findings,
+            "full": { "specificity": full.profile() },
+            "audiences": audiences,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print_lint(&report, &findings);
+        if !findings.is_empty() {
+            eprintln!();
+        }
+        println!(
+            "{}: {} portions, {} spans",
+            report.name(),
+            report.portions().len(),
+            report.spans().count()
+        );
+        let mut header = vec!["".to_string(), "full report".to_string()];
+        header.extend(
+            rows.iter()
+                .map(|(a, _, _)| format!("{} (≤{})", a.name(), a.max().name())),
+        );
+        let mut table = vec![header];
+        let n = report.portions().len();
+        let mut kept = vec!["portions".to_string(), format!("{n} of {n}")];
+        kept.extend(
+            rows.iter()
+                .map(|(_, r, _)| format!("{} of {n}", r.portions().len())),
+        );
+        table.push(kept);
+        let mut gen = vec!["generalised".to_string(), "-".to_string()];
+        gen.extend(rows.iter().map(|(_, r, _)| {
+            format!(
+                "{} spans, {} terms",
+                r.generalised().len(),
+                r.terms_replaced()
+            )
+        }));
+        table.push(gen);
+        for d in Dimension::ALL {
+            let mut row = vec![
+                d.name().to_string(),
+                full.profile().grade_name(d).to_string(),
+            ];
+            row.extend(rows.iter().map(|(_, r, _)| {
+                let g = r.profile().grade_name(d);
+                if r.profile().grade(d) < full.profile().grade(d) {
+                    format!("{g} ↓")
+                } else {
+                    g.to_string()
+                }
+            }));
+            table.push(row);
+        }
+        let mut leak = vec!["leak check".to_string(), "-".to_string()];
+        leak.extend(rows.iter().map(|(_, _, l)| {
+            if l.is_empty() {
+                "pass".to_string()
+            } else {
+                format!("REFUSED ({})", l.len())
+            }
+        }));
+        table.push(leak);
+        println!();
+        print_table(&table);
+        for (a, rel, leaks) in &rows {
+            let c = costs(full.profile(), rel);
+            if !c.is_empty() {
+                println!();
+                println!("{} loses:", a.name());
+                for x in c {
+                    println!("  {}: {} → {} ({})", x.dimension, x.from, x.to, x.reason);
+                }
+            }
+            if !leaks.is_empty() {
+                println!();
+                println!("{} would be refused:", a.name());
+                for l in leak_lines(&report, leaks) {
+                    println!("  {l}");
+                }
+            }
+        }
+    }
+    Ok(if has_errors {
+        LINT
+    } else if has_leaks {
+        LEAK
+    } else {
+        0
+    })
+}
+
+fn print_table(rows: &[Vec<String>]) {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{s}{}", " ".repeat(widths[i] - s.chars().count())))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+}
