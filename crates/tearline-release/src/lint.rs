@@ -57,7 +57,7 @@ pub fn lint(report: &Report, audiences: &[Audience], registry: &Registry) -> Vec
         report
             .spans()
             .filter(|(_, s)| s.kind().is_protected() || s.required_level().is_some())
-            .map(|(_, s)| (s.text().to_string(), s.number())),
+            .map(|(_, s)| (s.text().to_string(), s)),
     );
 
     for (_, term_hit) in registry.find(&report.meta().title) {
@@ -157,10 +157,18 @@ pub fn lint(report: &Report, audiences: &[Audience], registry: &Registry) -> Vec
             }
             for h in guarded.find_disjoint(&norm) {
                 let span = *guarded.label(h.term);
-                if Some(span) == own {
+                if Some(span.number()) == own {
                     continue;
                 }
-                push(Severity::Warning, "exposed-original", offset + h.start, n, format!("the original of span {span} also stands here unannotated; releases to audiences that may not see it will be refused"));
+                // Only where it reaches someone who may not see the original.
+                let exposed: Vec<&str> = audiences
+                    .iter()
+                    .filter(|a| receives(a, p) && !sees_original(a, span))
+                    .map(|a| a.name())
+                    .collect();
+                if !exposed.is_empty() {
+                    push(Severity::Warning, "exposed-original", offset + h.start, n, format!("the original of span {} also stands here unprotected; releases to {} will be refused", span.number(), exposed.join(", ")));
+                }
             }
         }
     }

@@ -191,8 +191,9 @@ fn kind_grades(kind: &SpanKind, text: &str) -> [u8; 5] {
             let specific = named || text.chars().any(|c| c.is_ascii_digit());
             up(Dimension::How, if specific { 3 } else { 2 });
         }
-        // Times are graded by their wording, through the cues.
-        SpanKind::Time | SpanKind::Org => {}
+        // A time is graded by its wording, credited to the span.
+        SpanKind::Time => up(Dimension::When, cues(text)[Dimension::When.idx()]),
+        SpanKind::Org => {}
         // Sources and methods say how the service knows, not how the attack
         // will be carried out; unknown kinds say nothing.
         SpanKind::Source | SpanKind::Method | SpanKind::Unknown(_) => {}
@@ -237,6 +238,9 @@ fn place_grade(text: &str, named: bool, venue: bool) -> u8 {
     if venue && named {
         return 5;
     }
+    if named && has(FACILITY_WORDS) {
+        return 5;
+    }
     if has(&[
         "district",
         "quarter",
@@ -269,6 +273,12 @@ fn place_grade(text: &str, named: bool, venue: bool) -> u8 {
     }
     0
 }
+
+/// Words that make a named place a facility: venue-level precision.
+const FACILITY_WORDS: &[&str] = &[
+    "crossing", "checkpoint", "bridge", "airport", "station", "port", "base", "camp", "hall", "stadium", "arena",
+    "hotel", "church", "mosque", "synagogue", "temple", "cathedral", "market", "mall", "embassy", "terminal",
+];
 
 const REGION_WORDS: &[&str] = &[
     "region",
@@ -369,7 +379,7 @@ static CUES: LazyLock<Cues> = LazyLock::new(|| {
         (Dimension::How, 2, r"\b(firearms?|guns?|rifles?|explosives?|bombs?|ieds?|improvised explosive|grenades?|knives|knife|vehicles?|drones?|incendiar(y|ies)|suicide vests?)\b".into()),
         (Dimension::How, 1, r"\b(armed|weapons?)\b".into()),
         (Dimension::Who, 2, r"\b(islamic state|isis|isil|daesh|al[- ]qa[ei]da|offshoot|affiliate)\b".into()),
-        (Dimension::Who, 1, r"\b(extremists?|terrorists?|militants?|jihadists?|attackers?|gunmen|a group)\b".into()),
+        (Dimension::Who, 1, r"\b(extremists?|terrorists?|militants?|jihadists?|attackers?|gunmen|a group|armed group|armed men)\b".into()),
     ];
     let grades = spec.iter().map(|(d, g, _)| (*d, *g)).collect();
     // The patterns are constants of this file; a test compiles them all.
@@ -438,6 +448,8 @@ mod tests {
             "district"
         );
         assert_eq!(grade(Some(SpanKind::Place), "a location", Where), "none");
+        assert_eq!(grade(Some(SpanKind::Place), "the Lake Verkh crossing", Where), "venue");
+        assert_eq!(grade(Some(SpanKind::Place), "a border crossing", Where), "none");
     }
 
     #[test]

@@ -86,39 +86,66 @@ pub fn audience_remove(node: &mut Node, name: &str) -> Result<u8> {
     Ok(0)
 }
 
-pub fn protect_add(node: &mut Node, term: &str, kind: &str) -> Result<u8> {
-    let kind: TermKind = kind.parse().map_err(|e: String| coded(BAD_INPUT, e))?;
+/// A term checked for registration: its kind and normalised key.
+fn checked_term(term: &str, kind: &str) -> std::result::Result<(ProtectedTerm, String), String> {
+    let kind: TermKind = kind.parse()?;
     let term = term.trim();
     let key = normalize_term(term);
     if key.is_empty() {
-        return Err(coded(
-            BAD_INPUT,
-            format!("protected term `{term}` has no letters or digits"),
-        ));
+        return Err(format!("protected term `{term}` has no letters or digits"));
     }
-    let t = ProtectedTerm {
-        term: term.to_string(),
-        kind,
-    };
+    Ok((ProtectedTerm { term: term.to_string(), kind }, key))
+}
+
+/// Stores one term; false if it was already registered.
+fn register(node: &mut Node, t: &ProtectedTerm, key: &str) -> Result<bool> {
     // The audit detail names the kind, not the term: the log is exported
     // for review more widely than the registry.
-    let entry = node.entry(
-        "protect.add",
-        &format!("{kind} term"),
-        json!({ "key_sha256": sha(&key) }),
-    )?;
-    let added = node
-        .store
-        .protect_add(&t, &key, entry)
-        .context("failed to store the protected term")?;
-    if !added {
-        return Err(coded(BAD_INPUT, format!("`{term}` is already registered (terms match regardless of case, accents and punctuation)")));
+    let entry = node.entry("protect.add", &format!("{} term", t.kind), json!({ "key_sha256": sha(key) }))?;
+    let added = node.store.protect_add(t, key, entry).context("failed to store the protected term")?;
+    if added && key.chars().count() < 3 {
+        eprintln!("warning: `{}` is very short; it will match any word spelled the same", t.term);
+    }
+    Ok(added)
+}
+
+pub fn protect_add(node: &mut Node, term: &str, kind: &str) -> Result<u8> {
+    let (t, key) = checked_term(term, kind).map_err(|e| coded(BAD_INPUT, e))?;
+    if !register(node, &t, &key)? {
+        return Err(coded(BAD_INPUT, format!("`{}` is already registered (terms match regardless of case, accents and punctuation)", t.term)));
     }
     node.write_head()?;
-    println!("registered {kind} term `{term}`");
-    if key.chars().count() < 3 {
-        eprintln!("warning: `{term}` is very short; it will match any word spelled the same");
+    println!("registered {} term `{}`", t.kind, t.term);
+    Ok(0)
+}
+
+/// Imports `kind<TAB>term` lines. The whole file is checked before
+/// anything is stored.
+pub fn protect_import(node: &mut Node, file: &Path) -> Result<u8> {
+    let name = file.display();
+    let text = std::fs::read_to_string(file).map_err(|e| coded(BAD_INPUT, format!("failed to read `{name}`: {e}")))?;
+    let mut terms = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let (kind, term) = l
+            .split_once('\t')
+            .ok_or_else(|| coded(BAD_INPUT, format!("{name}:{}:1: expected `kind<TAB>term`", i + 1)))?;
+        let checked = checked_term(term, kind).map_err(|e| coded(BAD_INPUT, format!("{name}:{}:1: {e}", i + 1)))?;
+        terms.push(checked);
     }
+    let (mut added, mut known) = (0, 0);
+    for (t, key) in &terms {
+        if register(node, t, key)? {
+            added += 1;
+        } else {
+            known += 1;
+        }
+    }
+    node.write_head()?;
+    println!("registered {added} terms from `{name}` ({known} already registered)");
     Ok(0)
 }
 

@@ -106,6 +106,8 @@ enum ProtectCmd {
         #[arg(long, value_parser = ["source", "method", "asset", "case"])]
         kind: String,
     },
+    /// Register every term in a file of `kind<TAB>term` lines (`#` starts a comment).
+    Import { file: PathBuf },
     /// List protected terms.
     List {
         #[arg(long)]
@@ -161,6 +163,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         },
         Command::Protect { action } => match action {
             ProtectCmd::Add { term, kind } => commands::protect_add(&mut open()?, &term, &kind),
+            ProtectCmd::Import { file } => commands::protect_import(&mut open()?, &file),
             ProtectCmd::List { json } => commands::protect_list(&open()?, json),
             ProtectCmd::Remove { term } => commands::protect_remove(&mut open()?, &term),
         },

@@ -271,11 +271,7 @@ pub fn check(node: &Node, path: &Path, as_json: bool) -> Result<u8> {
         table.push(kept);
         let mut gen = vec!["generalised".to_string(), "-".to_string()];
         gen.extend(rows.iter().map(|(_, r, _)| {
-            format!(
-                "{} spans, {} terms",
-                r.generalised().len(),
-                r.terms_replaced()
-            )
+            format!("{}, {}", plural(r.generalised().len(), "span"), plural(r.terms_replaced(), "term"))
         }));
         table.push(gen);
         for d in Dimension::ALL {
@@ -329,6 +325,14 @@ pub fn check(node: &Node, path: &Path, as_json: bool) -> Result<u8> {
     } else {
         0
     })
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 fn print_table(rows: &[Vec<String>]) {
