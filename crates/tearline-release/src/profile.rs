@@ -276,8 +276,27 @@ fn place_grade(text: &str, named: bool, venue: bool) -> u8 {
 
 /// Words that make a named place a facility: venue-level precision.
 const FACILITY_WORDS: &[&str] = &[
-    "crossing", "checkpoint", "bridge", "airport", "station", "port", "base", "camp", "hall", "stadium", "arena",
-    "hotel", "church", "mosque", "synagogue", "temple", "cathedral", "market", "mall", "embassy", "terminal",
+    "crossing",
+    "checkpoint",
+    "bridge",
+    "airport",
+    "station",
+    "port",
+    "base",
+    "camp",
+    "hall",
+    "stadium",
+    "arena",
+    "hotel",
+    "church",
+    "mosque",
+    "synagogue",
+    "temple",
+    "cathedral",
+    "market",
+    "mall",
+    "embassy",
+    "terminal",
 ];
 
 const REGION_WORDS: &[&str] = &[
@@ -448,8 +467,14 @@ mod tests {
             "district"
         );
         assert_eq!(grade(Some(SpanKind::Place), "a location", Where), "none");
-        assert_eq!(grade(Some(SpanKind::Place), "the Lake Verkh crossing", Where), "venue");
-        assert_eq!(grade(Some(SpanKind::Place), "a border crossing", Where), "none");
+        assert_eq!(
+            grade(Some(SpanKind::Place), "the Lake Verkh crossing", Where),
+            "venue"
+        );
+        assert_eq!(
+            grade(Some(SpanKind::Place), "a border crossing", Where),
+            "none"
+        );
     }
 
     #[test]

@@ -259,10 +259,12 @@ pub fn verify_releases(releases: &[ReleaseRecord], log: &[AuditEntry]) -> Result
             .find(|e| e.entry.action == "release" && e.entry.subject == subject)
         {
             Some(e) if e.entry == want => {}
-            Some(e) => return Err(format!(
+            Some(e) => {
+                return Err(format!(
                 "release {} does not match audit entry {} that recorded it (the row was edited)",
                 r.id, e.seq
-            )),
+            ))
+            }
             None => return Err(format!("release {} has no audit entry", r.id)),
         }
     }

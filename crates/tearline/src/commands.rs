@@ -94,17 +94,33 @@ fn checked_term(term: &str, kind: &str) -> std::result::Result<(ProtectedTerm, S
     if key.is_empty() {
         return Err(format!("protected term `{term}` has no letters or digits"));
     }
-    Ok((ProtectedTerm { term: term.to_string(), kind }, key))
+    Ok((
+        ProtectedTerm {
+            term: term.to_string(),
+            kind,
+        },
+        key,
+    ))
 }
 
 /// Stores one term; false if it was already registered.
 fn register(node: &mut Node, t: &ProtectedTerm, key: &str) -> Result<bool> {
     // The audit detail names the kind, not the term: the log is exported
     // for review more widely than the registry.
-    let entry = node.entry("protect.add", &format!("{} term", t.kind), json!({ "key_sha256": sha(key) }))?;
-    let added = node.store.protect_add(t, key, entry).context("failed to store the protected term")?;
+    let entry = node.entry(
+        "protect.add",
+        &format!("{} term", t.kind),
+        json!({ "key_sha256": sha(key) }),
+    )?;
+    let added = node
+        .store
+        .protect_add(t, key, entry)
+        .context("failed to store the protected term")?;
     if added && key.chars().count() < 3 {
-        eprintln!("warning: `{}` is very short; it will match any word spelled the same", t.term);
+        eprintln!(
+            "warning: `{}` is very short; it will match any word spelled the same",
+            t.term
+        );
     }
     Ok(added)
 }
@@ -123,17 +139,22 @@ pub fn protect_add(node: &mut Node, term: &str, kind: &str) -> Result<u8> {
 /// anything is stored.
 pub fn protect_import(node: &mut Node, file: &Path) -> Result<u8> {
     let name = file.display();
-    let text = std::fs::read_to_string(file).map_err(|e| coded(BAD_INPUT, format!("failed to read `{name}`: {e}")))?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| coded(BAD_INPUT, format!("failed to read `{name}`: {e}")))?;
     let mut terms = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let l = line.trim();
         if l.is_empty() || l.starts_with('#') {
             continue;
         }
-        let (kind, term) = l
-            .split_once('\t')
-            .ok_or_else(|| coded(BAD_INPUT, format!("{name}:{}:1: expected `kind<TAB>term`", i + 1)))?;
-        let checked = checked_term(term, kind).map_err(|e| coded(BAD_INPUT, format!("{name}:{}:1: {e}", i + 1)))?;
+        let (kind, term) = l.split_once('\t').ok_or_else(|| {
+            coded(
+                BAD_INPUT,
+                format!("{name}:{}:1: expected `kind<TAB>term`", i + 1),
+            )
+        })?;
+        let checked = checked_term(term, kind)
+            .map_err(|e| coded(BAD_INPUT, format!("{name}:{}:1: {e}", i + 1)))?;
         terms.push(checked);
     }
     let (mut added, mut known) = (0, 0);

@@ -271,7 +271,11 @@ pub fn check(node: &Node, path: &Path, as_json: bool) -> Result<u8> {
         table.push(kept);
         let mut gen = vec!["generalised".to_string(), "-".to_string()];
         gen.extend(rows.iter().map(|(_, r, _)| {
-            format!("{}, {}", plural(r.generalised().len(), "span"), plural(r.terms_replaced(), "term"))
+            format!(
+                "{}, {}",
+                plural(r.generalised().len(), "span"),
+                plural(r.terms_replaced(), "term")
+            )
         }));
         table.push(gen);
         for d in Dimension::ALL {

@@ -10,7 +10,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const AUDIENCES: [&str; 5] = ["internal", "liaison", "public", "liaison-north", "liaison-south"];
+const AUDIENCES: [&str; 5] = [
+    "internal",
+    "liaison",
+    "public",
+    "liaison-north",
+    "liaison-south",
+];
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -33,7 +39,13 @@ fn tl(node: &Path, args: &[&str]) -> Output {
 }
 
 fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", o.status.code(), out(o), err(o));
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        out(o),
+        err(o)
+    );
     out(o)
 }
 
@@ -48,11 +60,23 @@ fn err(o: &Output) -> String {
 /// A node with the example registry and two liaison partners.
 fn node() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    ok(&tl(dir.path(), &["init", "--name", "Embassy security section"]));
+    ok(&tl(
+        dir.path(),
+        &["init", "--name", "Embassy security section"],
+    ));
     let reg = repo().join("examples/registry.tsv");
-    ok(&tl(dir.path(), &["protect", "import", reg.to_str().unwrap()]));
-    ok(&tl(dir.path(), &["audience", "add", "liaison-north", "--max", "AMBER"]));
-    ok(&tl(dir.path(), &["audience", "add", "liaison-south", "--max", "AMBER"]));
+    ok(&tl(
+        dir.path(),
+        &["protect", "import", reg.to_str().unwrap()],
+    ));
+    ok(&tl(
+        dir.path(),
+        &["audience", "add", "liaison-north", "--max", "AMBER"],
+    ));
+    ok(&tl(
+        dir.path(),
+        &["audience", "add", "liaison-south", "--max", "AMBER"],
+    ));
     dir
 }
 
@@ -61,8 +85,12 @@ fn expect(file: &Path, actual: &str) {
         std::fs::write(file, actual).unwrap();
         return;
     }
-    let want = std::fs::read_to_string(file)
-        .unwrap_or_else(|e| panic!("missing expected file {} ({e}); run with UPDATE_EXPECT=1", file.display()));
+    let want = std::fs::read_to_string(file).unwrap_or_else(|e| {
+        panic!(
+            "missing expected file {} ({e}); run with UPDATE_EXPECT=1",
+            file.display()
+        )
+    });
     assert_eq!(actual, want, "output differs from {}", file.display());
 }
 
@@ -87,7 +115,14 @@ fn example_releases_match_expected_files() {
         for aud in AUDIENCES {
             let o = Command::new(env!("CARGO_BIN_EXE_tearline"))
                 .current_dir(repo())
-                .args(["--node", n.path().to_str().unwrap(), "release", &rel, "--to", aud])
+                .args([
+                    "--node",
+                    n.path().to_str().unwrap(),
+                    "release",
+                    &rel,
+                    "--to",
+                    aud,
+                ])
                 .env("TEARLINE_NOW", "2026-03-20T09:00:00Z")
                 .output()
                 .unwrap();
@@ -110,9 +145,28 @@ fn example_releases_never_contain_protected_material() {
         let src = std::fs::read_to_string(&ex).unwrap();
         for aud in ["liaison", "public", "liaison-north", "liaison-south"] {
             for fmt in ["md", "json", "stix"] {
-                let o = ok(&tl(n.path(), &["release", ex.to_str().unwrap(), "--to", aud, "--format", fmt]));
-                for secret in ["SAPPHIRE", "NIGHTJAR", "intercepted messenger traffic", "telephone intercept"] {
-                    assert!(!o.contains(secret), "{secret} leaked to {aud} ({fmt}) from {}", ex.display());
+                let o = ok(&tl(
+                    n.path(),
+                    &[
+                        "release",
+                        ex.to_str().unwrap(),
+                        "--to",
+                        aud,
+                        "--format",
+                        fmt,
+                    ],
+                ));
+                for secret in [
+                    "SAPPHIRE",
+                    "NIGHTJAR",
+                    "intercepted messenger traffic",
+                    "telephone intercept",
+                ] {
+                    assert!(
+                        !o.contains(secret),
+                        "{secret} leaked to {aud} ({fmt}) from {}",
+                        ex.display()
+                    );
                 }
                 if aud == "public" && src.contains("Crocus City Hall]{venue level=AMBER") {
                     assert!(!o.contains("Crocus"), "generalised venue leaked to public");
@@ -127,20 +181,40 @@ fn stix_release_has_the_standard_objects() {
     let n = node();
     let out = n.path().join("warning.stix.json");
     let ex = repo().join("examples/embassy-warning.md");
-    ok(&tl(n.path(), &["release", ex.to_str().unwrap(), "--to", "liaison", "--format", "stix", "-o", out.to_str().unwrap()]));
+    ok(&tl(
+        n.path(),
+        &[
+            "release",
+            ex.to_str().unwrap(),
+            "--to",
+            "liaison",
+            "--format",
+            "stix",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    ));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(v["type"], "bundle");
     let objs = v["objects"].as_array().unwrap();
     let of = |t: &str| objs.iter().filter(|o| o["type"] == t).collect::<Vec<_>>();
     let report = of("report")[0];
-    assert!(report["description"].as_str().unwrap().contains("Wilayat Khorasan"));
-    assert_eq!(report["object_marking_refs"][0], "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421");
+    assert!(report["description"]
+        .as_str()
+        .unwrap()
+        .contains("Wilayat Khorasan"));
+    assert_eq!(
+        report["object_marking_refs"][0],
+        "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+    );
     let ext = &report["extensions"]["extension-definition--1f4a9c2e-7b3d-4e58-a6c1-0d9e8f7b2a53"];
     assert_eq!(ext["audience"], "liaison");
     assert_eq!(ext["valid_until"], "2026-03-22T08:00:00.000Z");
     assert_eq!(ext["specificity"]["where"], "city");
     assert_eq!(of("threat-actor")[0]["name"], "Wilayat Khorasan");
-    assert!(of("marking-definition").iter().any(|m| m["id"] == "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"));
+    assert!(of("marking-definition")
+        .iter()
+        .any(|m| m["id"] == "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"));
     assert_eq!(of("extension-definition").len(), 1);
 }
 
@@ -159,10 +233,19 @@ fn bad_reports_fail_with_location_and_change_nothing() {
             continue;
         }
         let want = std::fs::read_to_string(p.with_extension("err")).unwrap();
-        for cmd in [&["release", p.to_str().unwrap(), "--to", "public"][..], &["check", p.to_str().unwrap()][..]] {
+        for cmd in [
+            &["release", p.to_str().unwrap(), "--to", "public"][..],
+            &["check", p.to_str().unwrap()][..],
+        ] {
             let o = tl(n.path(), cmd);
             assert_eq!(o.status.code(), Some(3), "{}: {}", p.display(), err(&o));
-            assert!(err(&o).contains(want.trim()), "{}: stderr `{}` lacks `{}`", p.display(), err(&o), want.trim());
+            assert!(
+                err(&o).contains(want.trim()),
+                "{}: stderr `{}` lacks `{}`",
+                p.display(),
+                err(&o),
+                want.trim()
+            );
         }
         cases += 1;
     }
@@ -173,26 +256,60 @@ fn bad_reports_fail_with_location_and_change_nothing() {
     let mut b = b"---\ntitle: t\nproduced: 2026-03-20T08:00:00Z\n---\n\n(TLP:CLEAR) caf".to_vec();
     b.push(0xe9);
     std::fs::write(&bad_utf8, b).unwrap();
-    let o = tl(n.path(), &["release", bad_utf8.to_str().unwrap(), "--to", "public"]);
+    let o = tl(
+        n.path(),
+        &["release", bad_utf8.to_str().unwrap(), "--to", "public"],
+    );
     assert_eq!(o.status.code(), Some(3));
-    assert!(err(&o).contains("latin1.md:6:16: invalid UTF-8"), "{}", err(&o));
+    assert!(
+        err(&o).contains("latin1.md:6:16: invalid UTF-8"),
+        "{}",
+        err(&o)
+    );
 
     let huge = dir.path().join("huge.md");
     let f = std::fs::File::create(&huge).unwrap();
     f.set_len(50 * 1024 * 1024).unwrap();
-    let o = tl(n.path(), &["release", huge.to_str().unwrap(), "--to", "public"]);
+    let o = tl(
+        n.path(),
+        &["release", huge.to_str().unwrap(), "--to", "public"],
+    );
     assert_eq!(o.status.code(), Some(3));
-    assert!(err(&o).contains("huge.md:1:1: report is 52428800 bytes; the limit is"), "{}", err(&o));
+    assert!(
+        err(&o).contains("huge.md:1:1: report is 52428800 bytes; the limit is"),
+        "{}",
+        err(&o)
+    );
 
-    let o = tl(n.path(), &["release", dir.path().join("absent.md").to_str().unwrap(), "--to", "public"]);
+    let o = tl(
+        n.path(),
+        &[
+            "release",
+            dir.path().join("absent.md").to_str().unwrap(),
+            "--to",
+            "public",
+        ],
+    );
     assert_eq!(o.status.code(), Some(3));
     assert!(err(&o).contains("failed to read report"), "{}", err(&o));
 
-    let o = tl(n.path(), &["release", repo().join("examples/embassy-warning.md").to_str().unwrap(), "--to", "nobody"]);
+    let o = tl(
+        n.path(),
+        &[
+            "release",
+            repo().join("examples/embassy-warning.md").to_str().unwrap(),
+            "--to",
+            "nobody",
+        ],
+    );
     assert_eq!(o.status.code(), Some(3));
     assert!(err(&o).contains("unknown audience `nobody`"), "{}", err(&o));
 
-    assert_eq!(store_state(n.path()), before, "a failed command changed the store");
+    assert_eq!(
+        store_state(n.path()),
+        before,
+        "a failed command changed the store"
+    );
 }
 
 #[test]
@@ -202,9 +319,16 @@ fn lint_errors_stop_a_release() {
     let p = dir.path().join("kind.md");
     std::fs::write(&p, "---\ntitle: t\nproduced: 2026-03-20T08:00:00Z\n---\n\n(TLP:CLEAR) seen at [the port]{harbour}\n").unwrap();
     let before = store_state(n.path());
-    let o = tl(n.path(), &["release", p.to_str().unwrap(), "--to", "internal"]);
+    let o = tl(
+        n.path(),
+        &["release", p.to_str().unwrap(), "--to", "internal"],
+    );
     assert_eq!(o.status.code(), Some(5), "{}", err(&o));
-    assert!(err(&o).contains("kind.md:6:21: unknown span kind `harbour`"), "{}", err(&o));
+    assert!(
+        err(&o).contains("kind.md:6:21: unknown span kind `harbour`"),
+        "{}",
+        err(&o)
+    );
     let o = tl(n.path(), &["check", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(5));
     assert_eq!(store_state(n.path()), before);
@@ -226,17 +350,43 @@ fn a_leaking_release_is_refused_and_nothing_is_written() {
     .unwrap();
     let before = store_state(n.path());
     let target = dir.path().join("out.md");
-    let o = tl(n.path(), &["release", p.to_str().unwrap(), "--to", "public", "-o", target.to_str().unwrap()]);
+    let o = tl(
+        n.path(),
+        &[
+            "release",
+            p.to_str().unwrap(),
+            "--to",
+            "public",
+            "-o",
+            target.to_str().unwrap(),
+        ],
+    );
     assert_eq!(o.status.code(), Some(4), "{}", err(&o));
     let e = err(&o);
-    assert!(e.contains("leak.md:8:13: portion 2: original of generalised venue span 1"), "{e}");
-    assert!(e.contains("portion 4: a run of 8 or more words from withheld portion 3"), "{e}");
+    assert!(
+        e.contains("leak.md:8:13: portion 2: original of generalised venue span 1"),
+        "{e}"
+    );
+    assert!(
+        e.contains("portion 4: a run of 8 or more words from withheld portion 3"),
+        "{e}"
+    );
     assert!(!target.exists());
     assert_eq!(store_state(n.path()), before);
     // The file name is checked too.
     let named = dir.path().join("SAPPHIRE-release.md");
     let ex = repo().join("examples/embassy-warning.md");
-    let o = tl(n.path(), &["release", ex.to_str().unwrap(), "--to", "public", "-o", named.to_str().unwrap()]);
+    let o = tl(
+        n.path(),
+        &[
+            "release",
+            ex.to_str().unwrap(),
+            "--to",
+            "public",
+            "-o",
+            named.to_str().unwrap(),
+        ],
+    );
     assert_eq!(o.status.code(), Some(4), "{}", err(&o));
     assert!(err(&o).contains("output file name"), "{}", err(&o));
     assert!(!named.exists());
@@ -247,36 +397,74 @@ fn releases_are_recorded_and_tampering_is_detected() {
     let n = node();
     let ex = repo().join("examples/embassy-warning.md");
     let out = n.path().join("public.md");
-    ok(&tl(n.path(), &["release", ex.to_str().unwrap(), "--to", "public", "-o", out.to_str().unwrap()]));
-    ok(&tl(n.path(), &["release", ex.to_str().unwrap(), "--to", "liaison"]));
+    ok(&tl(
+        n.path(),
+        &[
+            "release",
+            ex.to_str().unwrap(),
+            "--to",
+            "public",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    ));
+    ok(&tl(
+        n.path(),
+        &["release", ex.to_str().unwrap(), "--to", "liaison"],
+    ));
     let v = ok(&tl(n.path(), &["audit", "verify"]));
     assert!(v.contains("2 releases"), "{v}");
 
     let db = n.path().join("tearline.db");
     let conn = rusqlite::Connection::open(&db).unwrap();
     // Editing a release record is caught by its audit entry.
-    conn.execute("UPDATE releases SET audience = 'internal' WHERE id = 1", []).unwrap();
+    conn.execute("UPDATE releases SET audience = 'internal' WHERE id = 1", [])
+        .unwrap();
     let o = tl(n.path(), &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(6));
-    assert!(err(&o).contains("release 1 does not match audit entry"), "{}", err(&o));
-    conn.execute("UPDATE releases SET audience = 'public' WHERE id = 1", []).unwrap();
+    assert!(
+        err(&o).contains("release 1 does not match audit entry"),
+        "{}",
+        err(&o)
+    );
+    conn.execute("UPDATE releases SET audience = 'public' WHERE id = 1", [])
+        .unwrap();
     ok(&tl(n.path(), &["audit", "verify"]));
 
     // Editing an audit row (after removing the guard trigger) is caught.
-    conn.execute_batch("DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'mallory' WHERE seq = 3;").unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'mallory' WHERE seq = 3;",
+    )
+    .unwrap();
     let o = tl(n.path(), &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(6));
-    assert!(err(&o).contains("audit entry 3: content does not match its hash"), "{}", err(&o));
+    assert!(
+        err(&o).contains("audit entry 3: content does not match its hash"),
+        "{}",
+        err(&o)
+    );
 
     // Cutting the log short is caught by the recorded head.
     let n2 = node();
-    ok(&tl(n2.path(), &["release", ex.to_str().unwrap(), "--to", "public"]));
+    ok(&tl(
+        n2.path(),
+        &["release", ex.to_str().unwrap(), "--to", "public"],
+    ));
     let conn = rusqlite::Connection::open(n2.path().join("tearline.db")).unwrap();
-    let last: i64 = conn.query_row("SELECT max(seq) FROM audit", [], |r| r.get(0)).unwrap();
-    conn.execute_batch(&format!("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = {last}; DELETE FROM releases;")).unwrap();
+    let last: i64 = conn
+        .query_row("SELECT max(seq) FROM audit", [], |r| r.get(0))
+        .unwrap();
+    conn.execute_batch(&format!(
+        "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = {last}; DELETE FROM releases;"
+    ))
+    .unwrap();
     let o = tl(n2.path(), &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(6));
-    assert!(err(&o).contains(&format!("audit entry {last}: missing")), "{}", err(&o));
+    assert!(
+        err(&o).contains(&format!("audit entry {last}: missing")),
+        "{}",
+        err(&o)
+    );
 }
 
 #[test]
@@ -299,7 +487,11 @@ fn node_is_found_from_tearline_home_and_commands_need_one() {
     let v: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 5);
     let o = tl(n.path(), &["init"]);
-    assert_eq!(o.status.code(), Some(3), "init over an existing node must fail");
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "init over an existing node must fail"
+    );
 }
 
 #[test]
@@ -309,24 +501,45 @@ fn audiences_and_registry_are_managed() {
     assert_eq!(o.status.code(), Some(3));
     let o = tl(n.path(), &["audience", "add", "isac", "--max", "PURPLE"]);
     assert_eq!(o.status.code(), Some(3));
-    ok(&tl(n.path(), &["audience", "add", "isac", "--max", "GREEN"]));
+    ok(&tl(
+        n.path(),
+        &["audience", "add", "isac", "--max", "GREEN"],
+    ));
     assert!(ok(&tl(n.path(), &["audience", "list"])).contains("isac"));
     ok(&tl(n.path(), &["audience", "remove", "isac"]));
     assert!(!ok(&tl(n.path(), &["audience", "list"])).contains("isac"));
 
-    let o = tl(n.path(), &["protect", "add", "sápphire", "--kind", "source"]);
-    assert_eq!(o.status.code(), Some(3), "a disguised duplicate is the same term");
-    let o = tl(n.path(), &["protect", "add", "--kind", "source", "--", "---"]);
+    let o = tl(
+        n.path(),
+        &["protect", "add", "sápphire", "--kind", "source"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "a disguised duplicate is the same term"
+    );
+    let o = tl(
+        n.path(),
+        &["protect", "add", "--kind", "source", "--", "---"],
+    );
     assert_eq!(o.status.code(), Some(3));
-    ok(&tl(n.path(), &["protect", "add", "Operation Kestrel", "--kind", "case"]));
-    let list: serde_json::Value = serde_json::from_str(&ok(&tl(n.path(), &["protect", "list", "--json"]))).unwrap();
+    ok(&tl(
+        n.path(),
+        &["protect", "add", "Operation Kestrel", "--kind", "case"],
+    ));
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&tl(n.path(), &["protect", "list", "--json"]))).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 4);
     ok(&tl(n.path(), &["protect", "remove", "operation kestrel"]));
-    let list: serde_json::Value = serde_json::from_str(&ok(&tl(n.path(), &["protect", "list", "--json"]))).unwrap();
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&tl(n.path(), &["protect", "list", "--json"]))).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 3);
     // The audit log never holds the terms themselves.
     let log = store_state(n.path());
-    assert!(!log.contains("Kestrel") && !log.contains("SAPPHIRE"), "{log}");
+    assert!(
+        !log.contains("Kestrel") && !log.contains("SAPPHIRE"),
+        "{log}"
+    );
     ok(&tl(n.path(), &["audit", "verify"]));
 
     let dir = tempfile::tempdir().unwrap();
@@ -335,6 +548,14 @@ fn audiences_and_registry_are_managed() {
     let before = store_state(n.path());
     let o = tl(n.path(), &["protect", "import", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3));
-    assert!(err(&o).contains("reg.tsv:2:1: unknown term kind"), "{}", err(&o));
-    assert_eq!(store_state(n.path()), before, "a bad import stored part of the file");
+    assert!(
+        err(&o).contains("reg.tsv:2:1: unknown term kind"),
+        "{}",
+        err(&o)
+    );
+    assert_eq!(
+        store_state(n.path()),
+        before,
+        "a bad import stored part of the file"
+    );
 }
