@@ -12,6 +12,15 @@ use crate::exit::{coded, AUDIT, BAD_INPUT};
 use crate::node::{self, Node};
 
 pub fn init(dir: &Path, name: &str) -> Result<u8> {
+    if dir.join(node::CONFIG).exists() {
+        let node = Node::open(dir)?;
+        println!(
+            "`{}` is already Tearline node `{}`; nothing changed",
+            dir.display(),
+            node.config.node.name
+        );
+        return Ok(0);
+    }
     let node = Node::init(dir, name)?;
     println!("created Tearline node `{}` in {}", name, dir.display());
     println!("audiences:");

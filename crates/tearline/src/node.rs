@@ -94,7 +94,10 @@ impl Node {
         if cfg_path.exists() || dir.join(DATABASE).exists() {
             bail!(coded(
                 BAD_INPUT,
-                format!("`{}` is already a Tearline node", dir.display())
+                format!(
+                    "`{}` already holds a Tearline store or config",
+                    dir.display()
+                )
             ));
         }
         std::fs::create_dir_all(dir)

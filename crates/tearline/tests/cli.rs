@@ -486,11 +486,16 @@ fn node_is_found_from_tearline_home_and_commands_need_one() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 5);
-    let o = tl(n.path(), &["init"]);
+    let before = store_state(n.path());
+    let o = ok(&tl(n.path(), &["init", "--name", "Other"]));
+    assert!(
+        o.contains("already Tearline node `Embassy security section`; nothing changed"),
+        "{o}"
+    );
     assert_eq!(
-        o.status.code(),
-        Some(3),
-        "init over an existing node must fail"
+        store_state(n.path()),
+        before,
+        "init over an existing node changed it"
     );
 }
 
