@@ -21,11 +21,12 @@ use std::str::FromStr;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
 use tearline_model::{Level, SpanKind};
 use tearline_release::{country_code, render_markdown_body, ts, Release};
 use uuid::Uuid;
 
-/// The namespace Tearline derives its version-5 UUIDs in.
+/// The namespace Tearline derives its identifiers in.
 const NAMESPACE: Uuid = Uuid::from_u128(0x6d1f_2a4e_8b3c_4f57_9a0e_51c2_7d88_e3b1);
 
 /// The OASIS TLP 2.0 extension-definition.
@@ -51,11 +52,23 @@ pub struct BadId(String);
 
 impl StixId {
     /// An id of type `ty` derived from `name`: the same name always gives
-    /// the same id.
+    /// the same id. The UUID is a SHA-256 of the namespace, type and name,
+    /// with the version-4 and variant bits set, as STIX 2.1 asks of domain
+    /// and relationship objects.
     pub fn derived(ty: &str, name: &str) -> StixId {
+        let mut h = Sha256::new();
+        h.update(NAMESPACE.as_bytes());
+        h.update(ty.as_bytes());
+        h.update([0]);
+        h.update(name.as_bytes());
+        let digest = h.finalize();
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&digest[..16]);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
         StixId {
             ty: ty.to_string(),
-            uuid: Uuid::new_v5(&NAMESPACE, format!("{ty}/{name}").as_bytes()),
+            uuid: Uuid::from_bytes(b),
         }
     }
 
@@ -276,7 +289,10 @@ pub fn bundle(release: &Release, producer: &Producer, now: DateTime<Utc>) -> Val
         .iter()
         .map(|p| json!({"marking": p.level().to_string(), "text": p.text()}))
         .collect();
-    ext.insert("portions".into(), portions.into());
+    // STIX forbids empty lists: a release with no portions has none.
+    if !portions.is_empty() {
+        ext.insert("portions".into(), portions.into());
+    }
     objects.push(json!({
         "type": "report",
         "spec_version": "2.1",
@@ -359,6 +375,31 @@ mod tests {
             StixId::derived("identity", "x"),
             StixId::derived("identity", "y")
         );
+    }
+
+    #[test]
+    fn derived_ids_are_uuid_version_4() {
+        let id = StixId::derived("report", "anything");
+        assert_eq!(id.uuid.get_version_num(), 4);
+        assert_eq!(id.uuid.get_variant(), uuid::Variant::RFC4122);
+    }
+
+    #[test]
+    fn a_release_with_nothing_in_it_has_no_empty_lists() {
+        let src = "---\ntitle: T\nproduced: 2026-03-20T08:00:00Z\n---\n\n(TLP:RED) secret\n";
+        let report = tearline_model::parse_report("r.md", src.as_bytes()).unwrap();
+        let public = tearline_model::Audience::new("public", Level::Clear, false).unwrap();
+        let release = Release::build(&report, &public, &tearline_release::Registry::new(vec![]));
+        let producer = Producer::new("Node", Utc::now());
+        let b = bundle(&release, &producer, Utc::now());
+        fn no_empty(v: &Value) -> bool {
+            match v {
+                Value::Array(a) => !a.is_empty() && a.iter().all(no_empty),
+                Value::Object(m) => m.values().all(no_empty),
+                _ => true,
+            }
+        }
+        assert!(no_empty(&b), "{b:#}");
     }
 
     #[test]
