@@ -135,6 +135,17 @@ pub enum Format {
     Stix,
 }
 
+impl Format {
+    /// The name recorded with a release.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Md => "md",
+            Format::Json => "json",
+            Format::Stix => "stix",
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

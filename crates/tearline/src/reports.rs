@@ -162,7 +162,7 @@ pub fn release(
     };
     let record = NewRelease {
         audience: cleared.audience().to_string(),
-        format: format!("{format:?}").to_lowercase(),
+        format: format.name().to_string(),
         report_name: report.name().to_string(),
         report_title: report.meta().title.clone(),
         report_sha256: hex::encode(Sha256::digest(&bytes)),

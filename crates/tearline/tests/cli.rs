@@ -38,6 +38,21 @@ fn tl(node: &Path, args: &[&str]) -> Output {
         .expect("run tearline")
 }
 
+/// `tearline release REPORT --to AUDIENCE -o OUT`.
+fn release_to_file(node: &Path, report: &Path, audience: &str, out: &Path) -> Output {
+    tl(
+        node,
+        &[
+            "release",
+            report.to_str().unwrap(),
+            "--to",
+            audience,
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    )
+}
+
 fn ok(o: &Output) -> String {
     assert!(
         o.status.success(),
@@ -350,17 +365,7 @@ fn a_leaking_release_is_refused_and_nothing_is_written() {
     .unwrap();
     let before = store_state(n.path());
     let target = dir.path().join("out.md");
-    let o = tl(
-        n.path(),
-        &[
-            "release",
-            p.to_str().unwrap(),
-            "--to",
-            "public",
-            "-o",
-            target.to_str().unwrap(),
-        ],
-    );
+    let o = release_to_file(n.path(), &p, "public", &target);
     assert_eq!(o.status.code(), Some(4), "{}", err(&o));
     let e = err(&o);
     assert!(
@@ -376,17 +381,7 @@ fn a_leaking_release_is_refused_and_nothing_is_written() {
     // The file name is checked too.
     let named = dir.path().join("SAPPHIRE-release.md");
     let ex = repo().join("examples/embassy-warning.md");
-    let o = tl(
-        n.path(),
-        &[
-            "release",
-            ex.to_str().unwrap(),
-            "--to",
-            "public",
-            "-o",
-            named.to_str().unwrap(),
-        ],
-    );
+    let o = release_to_file(n.path(), &ex, "public", &named);
     assert_eq!(o.status.code(), Some(4), "{}", err(&o));
     assert!(err(&o).contains("output file name"), "{}", err(&o));
     assert!(!named.exists());
@@ -397,17 +392,7 @@ fn releases_are_recorded_and_tampering_is_detected() {
     let n = node();
     let ex = repo().join("examples/embassy-warning.md");
     let out = n.path().join("public.md");
-    ok(&tl(
-        n.path(),
-        &[
-            "release",
-            ex.to_str().unwrap(),
-            "--to",
-            "public",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    ));
+    ok(&release_to_file(n.path(), &ex, "public", &out));
     ok(&tl(
         n.path(),
         &["release", ex.to_str().unwrap(), "--to", "liaison"],
