@@ -11,11 +11,12 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use tearline_model::{ProtectedTerm, TermKind};
 use tearline_store::{
-    chain, release_audit, AuditEntry, NewAuditEntry, NewRelease, ReleaseRecord, Store, StoreError,
-    StoredTerm,
+    chain, release_audit, AuditEntry, EnvelopeStatus, NewAuditEntry, NewObject, NewRelease,
+    ObjectPage, ObjectQuery, Partner, ReleaseRecord, Store, StoreError, StoredObject, StoredTerm,
+    VersionMatch,
 };
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// A node's SQLite database.
 pub struct SqliteStore {
@@ -96,6 +97,46 @@ impl SqliteStore {
             .map_err(db)?;
             tx.commit().map_err(db)?;
         }
+        if v < 2 {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            tx.execute_batch(
+                "CREATE TABLE objects (
+                    seq INTEGER PRIMARY KEY,
+                    collection TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    version_key TEXT NOT NULL,
+                    spec_version TEXT NOT NULL,
+                    date_added TEXT NOT NULL,
+                    json TEXT NOT NULL,
+                    UNIQUE (collection, id, version_key)
+                 );
+                 CREATE INDEX objects_by_id ON objects (collection, id, version_key);
+                 CREATE INDEX objects_by_seq ON objects (collection, seq);
+                 CREATE TABLE statuses (
+                    id TEXT PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    request_timestamp TEXT NOT NULL,
+                    successes TEXT NOT NULL,
+                    failures TEXT NOT NULL
+                 );
+                 CREATE TABLE partners (
+                    name TEXT PRIMARY KEY,
+                    audience TEXT NOT NULL,
+                    password_sha256 TEXT NOT NULL,
+                    token_sha256 TEXT NOT NULL UNIQUE,
+                    created_at TEXT NOT NULL,
+                    rotated_at TEXT NOT NULL
+                 );
+                 PRAGMA user_version = 2;",
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+        }
         Ok(())
     }
 
@@ -140,6 +181,114 @@ fn append(tx: &Transaction<'_>, e: NewAuditEntry) -> Result<AuditEntry, StoreErr
     )
     .map_err(db)?;
     Ok(a)
+}
+
+/// A timestamp in one fixed form (UTC, microseconds), so that text order is
+/// time order. Text that is not a timestamp is kept as it is.
+pub fn timestamp_key(t: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(t) {
+        Ok(d) => d
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string(),
+        Err(_) => t.to_string(),
+    }
+}
+
+/// The next `date_added` for a collection: `now`, or one microsecond after
+/// the collection's last, whichever is later.
+fn next_date_added(
+    tx: &Transaction<'_>,
+    collection: &str,
+    now: &str,
+) -> Result<String, StoreError> {
+    let last: Option<String> = tx
+        .query_row(
+            "SELECT date_added FROM objects WHERE collection = ?1 ORDER BY seq DESC LIMIT 1",
+            [collection],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)?;
+    let now = chrono::DateTime::parse_from_rfc3339(now)
+        .map_err(|e| StoreError::Conflict(format!("bad timestamp `{now}`: {e}")))?
+        .with_timezone(&chrono::Utc);
+    let next = match last.and_then(|l| chrono::DateTime::parse_from_rfc3339(&l).ok()) {
+        Some(l) if l.with_timezone(&chrono::Utc) >= now => {
+            l.with_timezone(&chrono::Utc) + chrono::Duration::microseconds(1)
+        }
+        _ => now,
+    };
+    Ok(next.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+}
+
+/// Stores objects not already in the collection; returns `(id, version)`
+/// of each, stored or already there.
+fn insert_objects(
+    tx: &Transaction<'_>,
+    collection: &str,
+    objects: &[NewObject],
+    now: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut done = Vec::with_capacity(objects.len());
+    for o in objects {
+        let key = timestamp_key(&o.version);
+        let exists = tx
+            .query_row(
+                "SELECT 1 FROM objects WHERE collection = ?1 AND id = ?2 AND version_key = ?3",
+                params![collection, o.id, key],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(db)?
+            .is_some();
+        if !exists {
+            let added = next_date_added(tx, collection, now)?;
+            tx.execute(
+                "INSERT INTO objects (collection, id, type, version, version_key, spec_version, date_added, json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![collection, o.id, o.object_type, o.version, key, o.spec_version, added, o.json],
+            )
+            .map_err(db)?;
+        }
+        done.push((o.id.clone(), o.version.clone()));
+    }
+    Ok(done)
+}
+
+fn save_status(tx: &Transaction<'_>, st: &EnvelopeStatus) -> Result<(), StoreError> {
+    let json = |v: &Vec<(String, String)>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+    tx.execute(
+        "INSERT INTO statuses (id, owner, request_timestamp, successes, failures) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![st.id, st.owner, st.request_timestamp, json(&st.successes), json(&st.failures)],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+fn row_object(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredObject> {
+    Ok(StoredObject {
+        seq: r.get(0)?,
+        object: NewObject {
+            id: r.get(1)?,
+            object_type: r.get(2)?,
+            version: r.get(3)?,
+            spec_version: r.get(4)?,
+            json: r.get(6)?,
+        },
+        date_added: r.get(5)?,
+    })
+}
+
+fn row_partner(r: &rusqlite::Row<'_>) -> rusqlite::Result<Partner> {
+    Ok(Partner {
+        name: r.get(0)?,
+        audience: r.get(1)?,
+        password_sha256: r.get(2)?,
+        token_sha256: r.get(3)?,
+        created_at: r.get(4)?,
+        rotated_at: r.get(5)?,
+    })
 }
 
 impl Store for SqliteStore {
@@ -291,6 +440,235 @@ impl Store for SqliteStore {
             .prepare("SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq")
             .map_err(db)?;
         let rows = st.query_map([], row_entry).map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn record_release_published(
+        &mut self,
+        release: &NewRelease,
+        actor: &str,
+        at: &str,
+        collection: &str,
+        objects: &[NewObject],
+    ) -> Result<ReleaseRecord, StoreError> {
+        let tx = self.write()?;
+        tx.execute(
+            "INSERT INTO releases (released_at, actor, audience, format, report_name, report_title, report_sha256, content_sha256, output)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                at,
+                actor,
+                release.audience,
+                release.format,
+                release.report_name,
+                release.report_title,
+                release.report_sha256,
+                release.content_sha256,
+                release.output
+            ],
+        )
+        .map_err(db)?;
+        let rec = ReleaseRecord {
+            id: tx.last_insert_rowid(),
+            released_at: at.to_string(),
+            actor: actor.to_string(),
+            release: release.clone(),
+        };
+        insert_objects(&tx, collection, objects, at)?;
+        append(&tx, release_audit(&rec))?;
+        tx.commit().map_err(db)?;
+        Ok(rec)
+    }
+
+    fn add_objects(
+        &mut self,
+        collection: &str,
+        objects: &[NewObject],
+        status: &mut EnvelopeStatus,
+    ) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        let done = insert_objects(&tx, collection, objects, &status.request_timestamp)?;
+        status.successes.extend(done);
+        save_status(&tx, status)?;
+        tx.commit().map_err(db)
+    }
+
+    fn objects(&self, collection: &str, q: &ObjectQuery) -> Result<ObjectPage, StoreError> {
+        let mut sql = String::from(
+            "SELECT seq, id, type, version, spec_version, date_added, json FROM objects o WHERE collection = ?",
+        );
+        let mut args: Vec<String> = vec![collection.to_string()];
+        if let Some(a) = &q.added_after {
+            sql.push_str(" AND date_added > ?");
+            args.push(timestamp_key(a));
+        }
+        if let Some(s) = q.after_seq {
+            sql.push_str(&format!(" AND seq > {s}"));
+        }
+        let mut any_of = |col: &str, vals: &[String], key: bool| {
+            if vals.is_empty() {
+                return;
+            }
+            sql.push_str(&format!(
+                " AND {col} IN ({})",
+                vec!["?"; vals.len()].join(", ")
+            ));
+            args.extend(
+                vals.iter()
+                    .map(|v| if key { timestamp_key(v) } else { v.clone() }),
+            );
+        };
+        any_of("id", &q.ids, false);
+        any_of("type", &q.types, false);
+        any_of("spec_version", &q.spec_versions, false);
+        match &q.versions {
+            VersionMatch::All => {}
+            VersionMatch::Last => sql.push_str(
+                " AND version_key = (SELECT max(version_key) FROM objects o2 WHERE o2.collection = o.collection AND o2.id = o.id)",
+            ),
+            VersionMatch::First => sql.push_str(
+                " AND version_key = (SELECT min(version_key) FROM objects o2 WHERE o2.collection = o.collection AND o2.id = o.id)",
+            ),
+            VersionMatch::Exact(v) => any_of("version_key", v, true),
+        }
+        sql.push_str(&format!(
+            " ORDER BY seq LIMIT {}",
+            q.limit.saturating_add(1)
+        ));
+        let mut st = self.conn.prepare_cached(&sql).map_err(db)?;
+        let rows = st
+            .query_map(rusqlite::params_from_iter(args.iter()), row_object)
+            .map_err(db)?;
+        let mut objects = rows.collect::<Result<Vec<_>, _>>().map_err(db)?;
+        let more = objects.len() > q.limit;
+        objects.truncate(q.limit);
+        Ok(ObjectPage { objects, more })
+    }
+
+    fn delete_object(
+        &mut self,
+        collection: &str,
+        id: &str,
+        versions: &[String],
+        audit: NewAuditEntry,
+    ) -> Result<usize, StoreError> {
+        let tx = self.write()?;
+        let n = if versions.is_empty() {
+            tx.execute(
+                "DELETE FROM objects WHERE collection = ?1 AND id = ?2",
+                params![collection, id],
+            )
+            .map_err(db)?
+        } else {
+            let mut n = 0;
+            for v in versions {
+                n += tx
+                    .execute(
+                        "DELETE FROM objects WHERE collection = ?1 AND id = ?2 AND version_key = ?3",
+                        params![collection, id, timestamp_key(v)],
+                    )
+                    .map_err(db)?;
+            }
+            n
+        };
+        if n > 0 {
+            append(&tx, audit)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(n)
+    }
+
+    fn status(&self, id: &str) -> Result<Option<EnvelopeStatus>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT id, owner, request_timestamp, successes, failures FROM statuses WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?)),
+            )
+            .optional()
+            .map_err(db)?;
+        let Some((id, owner, request_timestamp, ok, bad)) = row else {
+            return Ok(None);
+        };
+        let parse = |s: &str| -> Result<Vec<(String, String)>, StoreError> {
+            serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("status {id}: {e}")))
+        };
+        Ok(Some(EnvelopeStatus {
+            successes: parse(&ok)?,
+            failures: parse(&bad)?,
+            id,
+            owner,
+            request_timestamp,
+        }))
+    }
+
+    fn partner_add(&mut self, p: &Partner, audit: NewAuditEntry) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        let exists = tx
+            .query_row("SELECT 1 FROM partners WHERE name = ?1", [&p.name], |_| {
+                Ok(())
+            })
+            .optional()
+            .map_err(db)?
+            .is_some();
+        if exists {
+            return Err(StoreError::Conflict(format!(
+                "partner `{}` already exists",
+                p.name
+            )));
+        }
+        tx.execute(
+            "INSERT INTO partners (name, audience, password_sha256, token_sha256, created_at, rotated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![p.name, p.audience, p.password_sha256, p.token_sha256, p.created_at, p.rotated_at],
+        )
+        .map_err(db)?;
+        append(&tx, audit)?;
+        tx.commit().map_err(db)
+    }
+
+    fn partner_rotate(
+        &mut self,
+        name: &str,
+        password_sha256: &str,
+        token_sha256: &str,
+        at: &str,
+        audit: NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        let tx = self.write()?;
+        let n = tx
+            .execute(
+                "UPDATE partners SET password_sha256 = ?2, token_sha256 = ?3, rotated_at = ?4 WHERE name = ?1",
+                params![name, password_sha256, token_sha256, at],
+            )
+            .map_err(db)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        append(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    fn partner_remove(&mut self, name: &str, audit: NewAuditEntry) -> Result<bool, StoreError> {
+        let tx = self.write()?;
+        let n = tx
+            .execute("DELETE FROM partners WHERE name = ?1", [name])
+            .map_err(db)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        append(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    fn partners(&self) -> Result<Vec<Partner>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT name, audience, password_sha256, token_sha256, created_at, rotated_at FROM partners ORDER BY name")
+            .map_err(db)?;
+        let rows = st.query_map([], row_partner).map_err(db)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db)
     }
 }

@@ -206,6 +206,107 @@ pub fn verify_chain(
     Ok(entries.len())
 }
 
+/// A STIX object held in a TAXII collection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewObject {
+    /// The STIX id.
+    pub id: String,
+    /// The STIX type.
+    pub object_type: String,
+    /// Its version: `modified`, else `created`.
+    pub version: String,
+    /// `spec_version`.
+    pub spec_version: String,
+    /// The object, serialised.
+    pub json: String,
+}
+
+/// A stored object with the time the collection received it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredObject {
+    /// Position in the store, for paging.
+    pub seq: i64,
+    /// The object.
+    #[serde(flatten)]
+    pub object: NewObject,
+    /// When it was added to the collection (RFC 3339, microseconds, unique
+    /// and increasing within the collection).
+    pub date_added: String,
+}
+
+/// Which versions of each object a query returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionMatch {
+    /// The newest version of each object.
+    Last,
+    /// The oldest.
+    First,
+    /// Every version.
+    All,
+    /// Versions equal to one of these.
+    Exact(Vec<String>),
+}
+
+/// A query over one collection. Empty lists mean "any".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectQuery {
+    /// Only objects added after this time.
+    pub added_after: Option<String>,
+    /// Only these ids.
+    pub ids: Vec<String>,
+    /// Only these types.
+    pub types: Vec<String>,
+    /// Which versions.
+    pub versions: VersionMatch,
+    /// Only these spec versions.
+    pub spec_versions: Vec<String>,
+    /// Continue after this `seq` (from a `next` token).
+    pub after_seq: Option<i64>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+/// A page of objects, and whether more follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectPage {
+    /// The objects, in the order they were added.
+    pub objects: Vec<StoredObject>,
+    /// Whether more objects match.
+    pub more: bool,
+}
+
+/// The status of a POST of objects to a collection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvelopeStatus {
+    /// The status id.
+    pub id: String,
+    /// Who posted it (partner name).
+    pub owner: String,
+    /// When the request arrived.
+    pub request_timestamp: String,
+    /// Ids and versions stored.
+    pub successes: Vec<(String, String)>,
+    /// Ids that failed, with the reason.
+    pub failures: Vec<(String, String)>,
+}
+
+/// A partner: a named recipient with credentials, bound to one audience.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partner {
+    /// The partner's name; also its HTTP Basic user name.
+    pub name: String,
+    /// The audience whose releases it reads.
+    pub audience: String,
+    /// SHA-256 (hex) of its password.
+    pub password_sha256: String,
+    /// SHA-256 (hex) of its bearer token.
+    pub token_sha256: String,
+    /// When it was added (RFC 3339).
+    pub created_at: String,
+    /// When its credentials were last set (RFC 3339).
+    pub rotated_at: String,
+}
+
 /// Everything a node stores. Each mutating call is atomic and appends its
 /// audit entry in the same transaction.
 pub trait Store {
@@ -235,6 +336,55 @@ pub trait Store {
     fn audit(&mut self, entry: NewAuditEntry) -> Result<AuditEntry, StoreError>;
     /// The whole audit log, in order.
     fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Records a release, publishes its STIX objects to `collection` and
+    /// appends the audit entry, all in one transaction.
+    fn record_release_published(
+        &mut self,
+        release: &NewRelease,
+        actor: &str,
+        at: &str,
+        collection: &str,
+        objects: &[NewObject],
+    ) -> Result<ReleaseRecord, StoreError>;
+    /// Adds objects to a collection and records the envelope's status, in
+    /// one transaction. An object whose id and version the collection
+    /// already holds is counted a success and not stored twice.
+    fn add_objects(
+        &mut self,
+        collection: &str,
+        objects: &[NewObject],
+        status: &mut EnvelopeStatus,
+    ) -> Result<(), StoreError>;
+    /// Objects of a collection matching a query.
+    fn objects(&self, collection: &str, query: &ObjectQuery) -> Result<ObjectPage, StoreError>;
+    /// Deletes every version of an object (or those in `versions`, when not
+    /// empty) from a collection; returns how many were deleted.
+    fn delete_object(
+        &mut self,
+        collection: &str,
+        id: &str,
+        versions: &[String],
+        audit: NewAuditEntry,
+    ) -> Result<usize, StoreError>;
+    /// A stored envelope status.
+    fn status(&self, id: &str) -> Result<Option<EnvelopeStatus>, StoreError>;
+
+    /// Adds a partner.
+    fn partner_add(&mut self, partner: &Partner, audit: NewAuditEntry) -> Result<(), StoreError>;
+    /// Replaces a partner's credentials.
+    fn partner_rotate(
+        &mut self,
+        name: &str,
+        password_sha256: &str,
+        token_sha256: &str,
+        at: &str,
+        audit: NewAuditEntry,
+    ) -> Result<bool, StoreError>;
+    /// Removes a partner.
+    fn partner_remove(&mut self, name: &str, audit: NewAuditEntry) -> Result<bool, StoreError>;
+    /// Every partner, by name.
+    fn partners(&self) -> Result<Vec<Partner>, StoreError>;
 }
 
 /// The audit entry that records a release.

@@ -9,6 +9,7 @@ mod bench;
 mod commands;
 mod exit;
 mod node;
+mod partners;
 mod reports;
 
 use std::path::PathBuf;
@@ -68,6 +69,17 @@ enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Manage partners: credentials for reading an audience's releases over TAXII.
+    Partner {
+        #[command(subcommand)]
+        action: PartnerCmd,
+    },
+    /// Serve TAXII 2.1 to partners.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -115,6 +127,25 @@ enum ProtectCmd {
     },
     /// Remove a protected term.
     Remove { term: String },
+}
+
+#[derive(Subcommand)]
+enum PartnerCmd {
+    /// Add a partner bound to an audience; prints its credentials once.
+    Add {
+        name: String,
+        #[arg(long)]
+        audience: String,
+    },
+    /// List partners.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a partner; its credentials stop working at once.
+    Remove { name: String },
+    /// Replace a partner's password and token; prints the new ones once.
+    Rotate { name: String },
 }
 
 #[derive(Subcommand)]
@@ -185,6 +216,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             format,
             output,
         } => reports::release(&mut open()?, &report, &to, format, output.as_deref()),
+        Command::Partner { action } => match action {
+            PartnerCmd::Add { name, audience } => partners::add(&mut open()?, &name, &audience),
+            PartnerCmd::List { json } => partners::list(&open()?, json),
+            PartnerCmd::Remove { name } => partners::remove(&mut open()?, &name),
+            PartnerCmd::Rotate { name } => partners::rotate(&mut open()?, &name),
+        },
+        Command::Serve { listen } => partners::serve(open()?, &listen),
         Command::Audit { action } => match action {
             AuditCmd::Verify => commands::audit_verify(&open()?),
             AuditCmd::Log { json } => commands::audit_log(&open()?, json),

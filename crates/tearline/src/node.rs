@@ -42,7 +42,7 @@ pub struct NodeConfig {
 pub struct Node {
     pub dir: PathBuf,
     pub config: Config,
-    pub store: Box<dyn Store>,
+    pub store: Box<dyn Store + Send>,
     pub actor: String,
 }
 

@@ -169,10 +169,38 @@ pub fn release(
         content_sha256: hex::encode(Sha256::digest(cleared.bytes())),
         output: output.map(|p| p.display().to_string()),
     };
+    // The release is also delivered: its STIX objects, cleared for the
+    // same audience, go into the audience's TAXII collection.
+    let objects = if format == Format::Stix {
+        stix_objects(cleared.bytes())?
+    } else {
+        match self::cleared(
+            &report,
+            &audience,
+            &registry,
+            Format::Stix,
+            &producer(node),
+            None,
+        )?
+        .1
+        {
+            Ok(c) => stix_objects(c.bytes())?,
+            Err(leaks) => {
+                for l in leak_lines(&report, &leaks) {
+                    eprintln!("leak: {l}");
+                }
+                return Err(coded(
+                    LEAK,
+                    format!("the STIX form of the release to `{}` was refused by the leak check; nothing was written", audience.name()),
+                ));
+            }
+        }
+    };
+    let collection = tearline_exchange::read_collection_id(audience.name());
     let at = node::stamp(node::now()?);
     let rec = node
         .store
-        .record_release(&record, &node.actor, &at)
+        .record_release_published(&record, &node.actor, &at, &collection, &objects)
         .context("failed to record the release")?;
     node.write_head()?;
     match staged {
@@ -181,14 +209,15 @@ pub fn release(
                 .map_err(|e| e.error)
                 .with_context(|| format!("failed to write `{}`", p.display()))?;
             eprintln!(
-                "released `{}` to `{}` as {} ({} of {} portions, {} withheld; release {})",
+                "released `{}` to `{}` as {} ({} of {} portions, {} withheld; release {}; {} objects in collection {collection})",
                 report.name(),
                 audience.name(),
                 p.display(),
                 rel.portions().len(),
                 report.portions().len(),
                 rel.withheld().len(),
-                rec.id
+                rec.id,
+                objects.len()
             );
         }
         None => {
@@ -329,6 +358,21 @@ pub fn check(node: &Node, path: &Path, as_json: bool) -> Result<u8> {
     } else {
         0
     })
+}
+
+/// The objects of a cleared STIX bundle, as the store holds them.
+fn stix_objects(bundle: &[u8]) -> Result<Vec<tearline_store::NewObject>> {
+    let v: serde_json::Value =
+        serde_json::from_slice(bundle).context("bug: a cleared bundle is not JSON")?;
+    let list = v["objects"]
+        .as_array()
+        .context("bug: a cleared bundle has no objects")?;
+    list.iter()
+        .map(|o| {
+            tearline_exchange::stix_object(o)
+                .map_err(|m| anyhow::anyhow!("bug: a released STIX object is invalid: {m}"))
+        })
+        .collect()
 }
 
 fn plural(n: usize, what: &str) -> String {

@@ -1,0 +1,713 @@
+//! Tearline's exchange: a TAXII 2.1 server over a node's store.
+//!
+//! Partners are named recipients with credentials (HTTP Basic or a bearer
+//! token), each bound to one audience. A partner sees exactly two
+//! collections:
+//!
+//! - the **read collection** of its audience, holding the STIX objects of
+//!   every release to that audience (readable, not writable);
+//! - its own **inbox**, where it posts acknowledgements and feedback
+//!   (readable and writable by that partner alone).
+//!
+//! Anything else — another audience's collection, another partner's inbox
+//! or status, an object not released to it — is answered with the same
+//! 404 as an id that does not exist; a request without valid credentials
+//! gets 401. Every object was leak-checked for its audience when it was
+//! released; at send time the server also scans each object of a read
+//! collection for the node's registered terms (the registry may have grown
+//! since) and withholds any object that holds one.
+//!
+//! Only this crate knows HTTP and TAXII envelopes. [`app`] builds the
+//! router, so tests call it in-process; [`serve`] binds it to a socket.
+#![deny(missing_docs)]
+
+mod auth;
+mod error;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value};
+use tearline_model::Audience;
+use tearline_release::Registry;
+use tearline_stix::StixId;
+use tearline_store::{
+    EnvelopeStatus, NewAuditEntry, NewObject, ObjectQuery, Partner, Store, StoredObject,
+    VersionMatch,
+};
+
+pub use auth::{digest, new_secret};
+pub use error::ApiError;
+
+/// The TAXII 2.1 media type.
+pub const TAXII_MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
+/// The STIX 2.1 media type.
+pub const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The title in discovery and the API root.
+    pub title: String,
+    /// The largest request body accepted, in bytes.
+    pub max_content_length: usize,
+    /// The most objects in one page (and the default page size).
+    pub page_size: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            title: "Tearline node".into(),
+            max_content_length: 10 * 1024 * 1024,
+            page_size: 1000,
+        }
+    }
+}
+
+type Clock = Box<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// What every handler shares.
+pub struct AppState {
+    store: Mutex<Box<dyn Store + Send>>,
+    config: Config,
+    audiences: Vec<Audience>,
+    registry: Registry,
+    clock: Clock,
+}
+
+impl AppState {
+    /// State over a store, the node's audiences and registry.
+    pub fn new(
+        store: Box<dyn Store + Send>,
+        config: Config,
+        audiences: Vec<Audience>,
+        registry: Registry,
+    ) -> AppState {
+        AppState {
+            store: Mutex::new(store),
+            config,
+            audiences,
+            registry,
+            clock: Box::new(Utc::now),
+        }
+    }
+
+    /// Replaces the clock (for tests).
+    pub fn with_clock(
+        mut self,
+        clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static,
+    ) -> AppState {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    fn store(&self) -> Result<MutexGuard<'_, Box<dyn Store + Send>>, ApiError> {
+        self.store
+            .lock()
+            .map_err(|_| ApiError::Internal("the store lock is poisoned".into()))
+    }
+
+    fn audience(&self, name: &str) -> Option<&Audience> {
+        self.audiences.iter().find(|a| a.name() == name)
+    }
+}
+
+/// The id of the read collection of an audience.
+pub fn read_collection_id(audience: &str) -> String {
+    collection_uuid(&format!("read/{audience}"))
+}
+
+/// The id of a partner's inbox collection.
+pub fn inbox_collection_id(partner: &str) -> String {
+    collection_uuid(&format!("inbox/{partner}"))
+}
+
+fn collection_uuid(key: &str) -> String {
+    let id = StixId::derived("x-tearline-collection", key).to_string();
+    id.rsplit_once("--")
+        .map(|(_, u)| u.to_string())
+        .unwrap_or(id)
+}
+
+/// The router: TAXII discovery at `/taxii2/`, one API root at `/api/`.
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/taxii2/", get(discovery))
+        .route("/api/", get(api_root))
+        .route("/api/status/{status}/", get(status))
+        .route("/api/collections/", get(collections))
+        .route("/api/collections/{collection}/", get(collection))
+        .route(
+            "/api/collections/{collection}/objects/",
+            get(get_objects).post(post_objects),
+        )
+        .route(
+            "/api/collections/{collection}/objects/{object}/",
+            get(get_object).delete(delete_object),
+        )
+        .route(
+            "/api/collections/{collection}/objects/{object}/versions/",
+            get(versions),
+        )
+        .route("/api/collections/{collection}/manifest/", get(manifest))
+        .fallback(|| async { ApiError::NotFound })
+        .with_state(state)
+}
+
+/// Serves the app on a bound listener until Ctrl-C.
+pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+// ---- collections a partner sees -------------------------------------------
+
+struct Collection {
+    id: String,
+    title: String,
+    description: String,
+    can_read: bool,
+    can_write: bool,
+    /// For a read collection, the audience whose releases it holds.
+    audience: Option<String>,
+}
+
+fn collections_of(p: &Partner) -> [Collection; 2] {
+    [
+        Collection {
+            id: read_collection_id(&p.audience),
+            title: format!("Releases to {}", p.audience),
+            description: "Warnings and reports released to your audience".into(),
+            can_read: true,
+            can_write: false,
+            audience: Some(p.audience.clone()),
+        },
+        Collection {
+            id: inbox_collection_id(&p.name),
+            title: format!("Inbox of {}", p.name),
+            description: "Your acknowledgements, measures taken and feedback".into(),
+            can_read: true,
+            can_write: true,
+            audience: None,
+        },
+    ]
+}
+
+fn find_collection(p: &Partner, id: &str) -> Result<Collection, ApiError> {
+    collections_of(p)
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or(ApiError::NotFound)
+}
+
+fn collection_json(c: &Collection) -> Value {
+    json!({
+        "id": c.id,
+        "title": c.title,
+        "description": c.description,
+        "can_read": c.can_read,
+        "can_write": c.can_write,
+        "media_types": [STIX_MEDIA_TYPE],
+    })
+}
+
+// ---- media types ---------------------------------------------------------
+
+fn is_taxii(media: &str) -> bool {
+    let m: String = media
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let mut parts = m.split(';');
+    let base = parts.next().unwrap_or("");
+    if base != "application/taxii+json" {
+        return false;
+    }
+    parts.all(|p| match p.split_once('=') {
+        Some(("version", v)) => v == "2.1",
+        _ => true,
+    })
+}
+
+fn check_accept(h: &HeaderMap) -> Result<(), ApiError> {
+    let Some(v) = h.get(header::ACCEPT) else {
+        return Ok(());
+    };
+    let v = v.to_str().map_err(|_| ApiError::NotAcceptable)?;
+    let ok = v.split(',').any(|r| {
+        let base = r.split(';').next().unwrap_or("").trim();
+        is_taxii(r) || base == "*/*" || base == "application/*"
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::NotAcceptable)
+    }
+}
+
+/// Checks `Accept` and credentials: the common start of every handler.
+fn begin(s: &AppState, h: &HeaderMap) -> Result<Partner, ApiError> {
+    check_accept(h)?;
+    let store = s.store()?;
+    auth::authenticate(&**store, h)
+}
+
+fn taxii(status: StatusCode, body: Value) -> Response {
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(TAXII_MEDIA_TYPE),
+    );
+    r
+}
+
+fn with_added_headers(mut r: Response, objects: &[StoredObject]) -> Response {
+    if let (Some(first), Some(last)) = (objects.first(), objects.last()) {
+        for (name, v) in [
+            ("x-taxii-date-added-first", &first.date_added),
+            ("x-taxii-date-added-last", &last.date_added),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(v) {
+                r.headers_mut().insert(name, v);
+            }
+        }
+    }
+    r
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+// ---- query filters -------------------------------------------------------
+
+fn query(
+    s: &AppState,
+    params: &[(String, String)],
+    default_versions: VersionMatch,
+) -> Result<ObjectQuery, ApiError> {
+    let mut q = ObjectQuery {
+        added_after: None,
+        ids: Vec::new(),
+        types: Vec::new(),
+        versions: default_versions,
+        spec_versions: Vec::new(),
+        after_seq: None,
+        limit: s.config.page_size,
+    };
+    let list = |v: &str| {
+        v.split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+    };
+    for (k, v) in params {
+        match k.as_str() {
+            "added_after" => {
+                DateTime::parse_from_rfc3339(v).map_err(|_| {
+                    ApiError::BadRequest(format!("added_after `{v}` is not an RFC 3339 timestamp"))
+                })?;
+                q.added_after = Some(v.clone());
+            }
+            "limit" => {
+                let n: usize = v.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    ApiError::BadRequest(format!("limit `{v}` is not a positive whole number"))
+                })?;
+                q.limit = n.min(s.config.page_size);
+            }
+            "next" => {
+                let n: i64 = v.parse().map_err(|_| {
+                    ApiError::BadRequest(format!("next `{v}` is not a token this server issued"))
+                })?;
+                q.after_seq = Some(n);
+            }
+            "match[id]" => q.ids.extend(list(v)),
+            "match[type]" => q.types.extend(list(v)),
+            "match[spec_version]" => q.spec_versions.extend(list(v)),
+            "match[version]" => {
+                let vals = list(v);
+                let keywords: Vec<&str> = vals
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|x| matches!(*x, "first" | "last" | "all"))
+                    .collect();
+                let stamps: Vec<String> = vals
+                    .iter()
+                    .filter(|x| !matches!(x.as_str(), "first" | "last" | "all"))
+                    .cloned()
+                    .collect();
+                for t in &stamps {
+                    DateTime::parse_from_rfc3339(t).map_err(|_| {
+                        ApiError::BadRequest(format!(
+                            "match[version] `{t}` is not first, last, all or a timestamp"
+                        ))
+                    })?;
+                }
+                q.versions = match (keywords.as_slice(), stamps.is_empty()) {
+                    ([], false) => VersionMatch::Exact(stamps),
+                    (["last"], true) => VersionMatch::Last,
+                    (["first"], true) => VersionMatch::First,
+                    _ => VersionMatch::All,
+                };
+            }
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+/// Objects that may be sent: in a read collection for an audience that may
+/// not see sources, objects holding a registered term are withheld.
+fn sendable(s: &AppState, c: &Collection, objects: Vec<StoredObject>) -> Vec<StoredObject> {
+    let guarded = c
+        .audience
+        .as_deref()
+        .and_then(|a| s.audience(a))
+        .is_none_or(|a| !a.sees_sources());
+    if !guarded || s.registry.terms().is_empty() {
+        return objects;
+    }
+    objects
+        .into_iter()
+        .filter(|o| {
+            let clean = s.registry.find(&o.object.json).is_empty();
+            if !clean {
+                eprintln!(
+                    "tearline serve: withheld {} from collection {}: it holds a registered term",
+                    o.object.id, c.id
+                );
+            }
+            clean
+        })
+        .collect()
+}
+
+fn parse_stored(o: &StoredObject) -> Result<Value, ApiError> {
+    serde_json::from_str(&o.object.json)
+        .map_err(|e| ApiError::Internal(format!("stored object {} is not JSON: {e}", o.object.id)))
+}
+
+fn page_body(more: bool, next: Option<i64>, key: &str, items: Vec<Value>) -> Value {
+    let mut v = json!({ "more": more });
+    if let (true, Some(n)) = (more, next) {
+        v["next"] = json!(n.to_string());
+    }
+    if !items.is_empty() {
+        v[key] = Value::Array(items);
+    }
+    v
+}
+
+// ---- handlers --------------------------------------------------------------
+
+async fn discovery(State(s): State<Arc<AppState>>, h: HeaderMap) -> Result<Response, ApiError> {
+    begin(&s, &h)?;
+    Ok(taxii(
+        StatusCode::OK,
+        json!({
+            "title": s.config.title,
+            "description": "Tearline threat-warning exchange",
+            "default": "/api/",
+            "api_roots": ["/api/"],
+        }),
+    ))
+}
+
+async fn api_root(State(s): State<Arc<AppState>>, h: HeaderMap) -> Result<Response, ApiError> {
+    begin(&s, &h)?;
+    Ok(taxii(
+        StatusCode::OK,
+        json!({
+            "title": s.config.title,
+            "description": "Releases to partners, and partners' inboxes",
+            "versions": [TAXII_MEDIA_TYPE],
+            "max_content_length": s.config.max_content_length,
+        }),
+    ))
+}
+
+async fn collections(State(s): State<Arc<AppState>>, h: HeaderMap) -> Result<Response, ApiError> {
+    let p = begin(&s, &h)?;
+    let list: Vec<Value> = collections_of(&p).iter().map(collection_json).collect();
+    Ok(taxii(StatusCode::OK, json!({ "collections": list })))
+}
+
+async fn collection(
+    State(s): State<Arc<AppState>>,
+    h: HeaderMap,
+    Path(cid): Path<String>,
+) -> Result<Response, ApiError> {
+    let p = begin(&s, &h)?;
+    let c = find_collection(&p, &cid)?;
+    Ok(taxii(StatusCode::OK, collection_json(&c)))
+}
+
+fn readable(p: &Partner, cid: &str) -> Result<Collection, ApiError> {
+    let c = find_collection(p, cid)?;
+    if !c.can_read {
+        return Err(ApiError::Forbidden("this collection cannot be read".into()));
+    }
+    Ok(c)
+}
+
+async fn get_objects(
+    State(s): State<Arc<AppState>>,
+    h: HeaderMap,
+    Path(cid): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let p = begin(&s, &h)?;
+    let c = readable(&p, &cid)?;
+    let q = query(&s, &params, VersionMatch::Last)?;
+    let page = s.store()?.objects(&c.id, &q)?;
+    let next = page.objects.last().map(|o| o.seq);
+    let objects = sendable(&s, &c, page.objects);
+    let items = objects
+        .iter()
+        .map(parse_stored)
+        .collect::<Result<Vec<_>, _>>()?;
+    let r = taxii(StatusCode::OK, page_body(page.more, next, "objects", items));
+    Ok(with_added_headers(r, &objects))
+}
+
+async fn get_object(
+    State(s): State<Arc<AppState>>,
+    h: HeaderMap,
+    Path((cid, oid)): Path<(String, String)>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let p = begin(&s, &h)?;
+    let c = readable(&p, &cid)?;
+    let mut q = query(&s, &params, VersionMatch::Last)?;
+    q.ids = vec![oid];
+    let page = s.store()?.objects(&c.id, &q)?;
+    let next = page.objects.last().map(|o| o.seq);
+    let objects = sendable(&s, &c, page.objects);
+    if objects.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    let items = objects
+        .iter()
+        .map(parse_stored)
+        .collect::<Result<Vec<_>, _>>()?;
+    let r = taxii(StatusCode::OK, page_body(page.more, next, "objects", items));
+    Ok(with_added_headers(r, &objects))
+}
+
+async fn versions(
+    State(s): State<Arc<AppState>>,
+    h: HeaderMap,
+    Path((cid, oid)): Path<(String, String)>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let p = begin(&s, &h)?;
+    let c = readable(&p, &cid)?;
+    let mut q = query(&s, &params, VersionMatch::All)?;
+    q.ids = vec![oid];
+    q.versions = VersionMatch::All;
+    let page = s.store()?.objects(&c.id, &q)?;
+    let next = page.objects.last().map(|o| o.seq);
+    let objects = sendable(&s, &c, page.objects);
+    if objects.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    let items = objects.iter().map(|o| json!(o.object.version)).collect();
+    let r = taxii(
+        StatusCode::OK,
+        page_body(page.more, next, "versions", items),
+    );
+    Ok(with_added_headers(r, &objects))
+}
+
+async fn manifest(
+    State(s): State<Arc<AppState>>,
+    h: HeaderMap,
+    Path(cid): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let p = begin(&s, &h)?;
+    let c = readable(&p, &cid)?;
+    let q = query(&s, &params, VersionMatch::Last)?;
+    let page = s.store()?.objects(&c.id, &q)?;
+    let next = page.objects.last().map(|o| o.seq);
+    let objects = sendable(&s, &c, page.objects);
+    let items = objects
+        .iter()
+        .map(|o| json!({"id": o.object.id, "date_added": o.date_added, "version": o.object.version, "media_type": STIX_MEDIA_TYPE}))
+        .collect();
+    let r = taxii(StatusCode::OK, page_body(page.more, next, "objects", items));
+    Ok(with_added_headers(r, &objects))
+}
+
+async fn delete_object(
+    State(s): State<Arc<AppState>>,
+    h: HeaderMap,
+    Path((cid, oid)): Path<(String, String)>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let p = begin(&s, &h)?;
+    let c = find_collection(&p, &cid)?;
+    if !(c.can_read && c.can_write) {
+        return Err(ApiError::Forbidden(
+            "objects in this collection cannot be deleted".into(),
+        ));
+    }
+    let versions = match query(&s, &params, VersionMatch::All)?.versions {
+        VersionMatch::Exact(v) => v,
+        _ => Vec::new(),
+    };
+    let audit = NewAuditEntry {
+        at: stamp((s.clock)()),
+        actor: format!("partner:{}", p.name),
+        action: "exchange.delete".into(),
+        subject: oid.clone(),
+        detail: json!({ "collection": c.id, "versions": versions }).to_string(),
+    };
+    let n = s.store()?.delete_object(&c.id, &oid, &versions, audit)?;
+    if n == 0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok(taxii(StatusCode::OK, json!({})))
+}
+
+async fn status(
+    State(s): State<Arc<AppState>>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let p = begin(&s, &h)?;
+    let st = s
+        .store()?
+        .status(&id)?
+        .filter(|st| st.owner == p.name)
+        .ok_or(ApiError::NotFound)?;
+    Ok(taxii(StatusCode::OK, status_json(&st)))
+}
+
+fn status_json(st: &EnvelopeStatus) -> Value {
+    let entries = |v: &[(String, String)], key: &str| -> Vec<Value> {
+        v.iter()
+            .map(|(id, x)| json!({ "id": id, key: x }))
+            .collect()
+    };
+    let mut v = json!({
+        "id": st.id,
+        "status": "complete",
+        "request_timestamp": st.request_timestamp,
+        "total_count": st.successes.len() + st.failures.len(),
+        "success_count": st.successes.len(),
+        "failure_count": st.failures.len(),
+        "pending_count": 0,
+    });
+    if !st.successes.is_empty() {
+        v["successes"] = Value::Array(entries(&st.successes, "version"));
+    }
+    if !st.failures.is_empty() {
+        v["failures"] = Value::Array(entries(&st.failures, "message"));
+    }
+    v
+}
+
+async fn post_objects(
+    State(s): State<Arc<AppState>>,
+    h: HeaderMap,
+    Path(cid): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let p = begin(&s, &h)?;
+    let c = find_collection(&p, &cid)?;
+    if !c.can_write {
+        return Err(ApiError::Forbidden(
+            "this collection cannot be written to".into(),
+        ));
+    }
+    let ct = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !is_taxii(ct) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let max = s.config.max_content_length;
+    let declared = h
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(ApiError::TooLarge(max));
+    }
+    let bytes = axum::body::to_bytes(body, max)
+        .await
+        .map_err(|_| ApiError::TooLarge(max))?;
+    let envelope: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not JSON: {e}")))?;
+    let objects = validate_envelope(&envelope)?;
+    let mut st = EnvelopeStatus {
+        id: uuid::Uuid::new_v4().to_string(),
+        owner: p.name.clone(),
+        request_timestamp: stamp((s.clock)()),
+        successes: Vec::new(),
+        failures: Vec::new(),
+    };
+    s.store()?.add_objects(&c.id, &objects, &mut st)?;
+    Ok(taxii(StatusCode::ACCEPTED, status_json(&st)))
+}
+
+/// Checks an envelope of STIX objects; any invalid object rejects the
+/// whole envelope, so nothing of it is stored.
+pub fn validate_envelope(envelope: &Value) -> Result<Vec<NewObject>, ApiError> {
+    let list = envelope
+        .get("objects")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::Unprocessable("the envelope has no `objects` list".into()))?;
+    let mut out = Vec::with_capacity(list.len());
+    for (i, o) in list.iter().enumerate() {
+        out.push(
+            stix_object(o).map_err(|m| ApiError::Unprocessable(format!("objects[{i}]: {m}")))?,
+        );
+    }
+    Ok(out)
+}
+
+/// One STIX 2.1 object, checked for what the store relies on.
+pub fn stix_object(o: &Value) -> Result<NewObject, String> {
+    let obj = o.as_object().ok_or("not a JSON object")?;
+    let ty = obj.get("type").and_then(Value::as_str).ok_or("no `type`")?;
+    let id_s = obj.get("id").and_then(Value::as_str).ok_or("no `id`")?;
+    let id: StixId = id_s.parse().map_err(|e| format!("{e}"))?;
+    if id.object_type() != ty {
+        return Err(format!("`id` {id_s} does not match `type` {ty}"));
+    }
+    let spec = obj
+        .get("spec_version")
+        .and_then(Value::as_str)
+        .ok_or("no `spec_version`")?;
+    if spec != "2.1" {
+        return Err(format!("`spec_version` {spec} is not 2.1"));
+    }
+    let version = obj
+        .get("modified")
+        .or_else(|| obj.get("created"))
+        .and_then(Value::as_str)
+        .ok_or("neither `modified` nor `created`")?;
+    DateTime::parse_from_rfc3339(version)
+        .map_err(|_| format!("`{version}` is not a STIX timestamp"))?;
+    Ok(NewObject {
+        id: id_s.to_string(),
+        object_type: ty.to_string(),
+        version: version.to_string(),
+        spec_version: spec.to_string(),
+        json: o.to_string(),
+    })
+}

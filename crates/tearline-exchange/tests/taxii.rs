@@ -1,0 +1,665 @@
+//! The TAXII 2.1 interface, in-process (`oneshot`) against a SQLite store
+//! in a temporary directory, plus one test on a real socket.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use base64::Engine;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tearline_exchange::{
+    app, digest, inbox_collection_id, read_collection_id, AppState, Config, TAXII_MEDIA_TYPE,
+};
+use tearline_model::{Audience, Level, ProtectedTerm, TermKind};
+use tearline_release::Registry;
+use tearline_store::{EnvelopeStatus, NewAuditEntry, NewObject, Partner, Store};
+use tearline_store_sqlite::SqliteStore;
+use tower::ServiceExt;
+
+const NORTH_TOKEN: &str = "north-token-0123456789";
+const SOUTH_TOKEN: &str = "south-token-0123456789";
+
+fn entry() -> NewAuditEntry {
+    NewAuditEntry {
+        at: "2026-03-20T09:00:00Z".into(),
+        actor: "t".into(),
+        action: "test".into(),
+        subject: "x".into(),
+        detail: "{}".into(),
+    }
+}
+
+fn object(id: &str, modified: &str, name: &str) -> NewObject {
+    let ty = id.split("--").next().unwrap();
+    let v = json!({"type": ty, "spec_version": "2.1", "id": id, "created": "2026-03-20T08:00:00.000Z", "modified": modified, "name": name});
+    tearline_exchange::stix_object(&v).unwrap()
+}
+
+const A: &str = "report--11111111-1111-4111-8111-111111111111";
+const B: &str = "report--22222222-2222-4222-8222-222222222222";
+
+struct Fixture {
+    app: Router,
+    _dir: tempfile::TempDir,
+}
+
+/// Two partners: `north` reads the `liaison` collection, which holds
+/// object A; `south` reads the `public` collection, which holds object B.
+fn fixture(config: Config, registry: Vec<ProtectedTerm>) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    for (name, aud, token) in [
+        ("north", "liaison", NORTH_TOKEN),
+        ("south", "public", SOUTH_TOKEN),
+    ] {
+        let p = Partner {
+            name: name.into(),
+            audience: aud.into(),
+            password_sha256: digest(&format!("{name}-password")),
+            token_sha256: digest(token),
+            created_at: "2026-03-20T09:00:00Z".into(),
+            rotated_at: "2026-03-20T09:00:00Z".into(),
+        };
+        store.partner_add(&p, entry()).unwrap();
+    }
+    let st = |owner: &str| EnvelopeStatus {
+        id: format!("seed-{owner}"),
+        owner: owner.into(),
+        request_timestamp: "2026-03-20T09:00:00Z".into(),
+        successes: vec![],
+        failures: vec![],
+    };
+    store
+        .add_objects(
+            &read_collection_id("liaison"),
+            &[object(A, "2026-03-20T08:00:00.000Z", "Warning A")],
+            &mut st("node-a"),
+        )
+        .unwrap();
+    store
+        .add_objects(
+            &read_collection_id("public"),
+            &[object(B, "2026-03-20T08:00:00.000Z", "Warning B")],
+            &mut st("node-b"),
+        )
+        .unwrap();
+    let audiences = Audience::defaults();
+    let state = AppState::new(Box::new(store), config, audiences, Registry::new(registry));
+    Fixture {
+        app: app(Arc::new(state)),
+        _dir: dir,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Caller {
+    Nobody,
+    North,
+    South,
+}
+
+fn auth(c: Caller) -> Option<String> {
+    match c {
+        Caller::Nobody => None,
+        Caller::North => Some(format!("Bearer {NORTH_TOKEN}")),
+        Caller::South => {
+            let b = base64::engine::general_purpose::STANDARD.encode("south:south-password");
+            Some(format!("Basic {b}"))
+        }
+    }
+}
+
+async fn call(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    who: Caller,
+    body: Option<Value>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut r = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("accept", TAXII_MEDIA_TYPE);
+    if let Some(a) = auth(who) {
+        r = r.header("authorization", a);
+    }
+    let req = match body {
+        Some(b) => r
+            .header("content-type", TAXII_MEDIA_TYPE)
+            .body(Body::from(b.to_string()))
+            .unwrap(),
+        None => r.body(Body::empty()).unwrap(),
+    };
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let v = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+    };
+    if status != StatusCode::ACCEPTED && status.is_success() {
+        assert_eq!(headers["content-type"], TAXII_MEDIA_TYPE, "{uri}");
+    }
+    (status, headers, v)
+}
+
+/// Every endpoint × (no credentials, the object's partner, another
+/// partner) × (object released to the caller or not): each cell asserted.
+#[tokio::test]
+async fn authorization_matrix() {
+    let f = fixture(Config::default(), vec![]);
+    let home = |o: &str| if o == A { "liaison" } else { "public" };
+    let owner = |o: &str| if o == A { Caller::North } else { Caller::South };
+    let mut cells = 0;
+    for obj in [A, B] {
+        let c = read_collection_id(home(obj));
+        let endpoints: Vec<(&str, String, Option<Value>)> = vec![
+            ("GET", format!("/api/collections/{c}/"), None),
+            ("GET", format!("/api/collections/{c}/objects/"), None),
+            ("GET", format!("/api/collections/{c}/objects/{obj}/"), None),
+            (
+                "GET",
+                format!("/api/collections/{c}/objects/{obj}/versions/"),
+                None,
+            ),
+            ("GET", format!("/api/collections/{c}/manifest/"), None),
+            (
+                "POST",
+                format!("/api/collections/{c}/objects/"),
+                Some(json!({"objects": []})),
+            ),
+            (
+                "DELETE",
+                format!("/api/collections/{c}/objects/{obj}/"),
+                None,
+            ),
+        ];
+        for (method, uri, body) in &endpoints {
+            for who in [Caller::Nobody, Caller::North, Caller::South] {
+                let (status, _, v) = call(&f.app, method, uri, who, body.clone()).await;
+                let want = if who == Caller::Nobody {
+                    StatusCode::UNAUTHORIZED
+                } else if who != owner(obj) {
+                    // Not released to this caller: the same answer as for
+                    // something that does not exist.
+                    StatusCode::NOT_FOUND
+                } else if *method == "GET" {
+                    StatusCode::OK
+                } else {
+                    // Its own read collection: visible, not writable.
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(status, want, "{method} {uri} as {who:?}");
+                if !status.is_success() {
+                    assert_eq!(
+                        v["http_status"],
+                        status.as_u16().to_string(),
+                        "TAXII error body for {method} {uri}"
+                    );
+                }
+                if status == StatusCode::OK && uri.ends_with("/objects/") {
+                    let ids: Vec<&str> = v["objects"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|o| o["id"].as_str().unwrap())
+                        .collect();
+                    assert_eq!(ids, [obj], "{uri} as {who:?}");
+                }
+                cells += 1;
+            }
+        }
+        // The same 404 for an id that exists nowhere.
+        let (s, _, v) = call(
+            &f.app,
+            "GET",
+            &format!("/api/collections/{c}/objects/report--99999999-9999-4999-8999-999999999999/"),
+            owner(obj),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s2, _, v2) = call(
+            &f.app,
+            "GET",
+            &format!(
+                "/api/collections/{}/objects/{obj}/",
+                read_collection_id(home(if obj == A { B } else { A }))
+            ),
+            owner(obj),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (s2, &v2),
+            (StatusCode::NOT_FOUND, &v),
+            "not-released and absent must look alike"
+        );
+    }
+    for who in [Caller::Nobody, Caller::North, Caller::South] {
+        for uri in [
+            "/taxii2/",
+            "/api/",
+            "/api/collections/",
+            "/api/status/seed-node-a/",
+        ] {
+            let (status, _, _) = call(&f.app, "GET", uri, who, None).await;
+            let want = match (who, uri) {
+                (Caller::Nobody, _) => StatusCode::UNAUTHORIZED,
+                (_, "/api/status/seed-node-a/") => StatusCode::NOT_FOUND,
+                _ => StatusCode::OK,
+            };
+            assert_eq!(status, want, "GET {uri} as {who:?}");
+            cells += 1;
+        }
+    }
+    assert_eq!(cells, 54);
+    // Collections list only the caller's own two.
+    let (_, _, v) = call(&f.app, "GET", "/api/collections/", Caller::North, None).await;
+    let ids: Vec<&str> = v["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [read_collection_id("liaison"), inbox_collection_id("north")]
+    );
+    // Wrong credentials are no credentials.
+    let req = Request::get("/api/")
+        .header("authorization", "Bearer wrong")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        f.app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn inbox_post_status_paging_filters_and_delete() {
+    let f = fixture(
+        Config {
+            page_size: 100,
+            ..Config::default()
+        },
+        vec![],
+    );
+    let inbox = inbox_collection_id("north");
+    let objs: Vec<Value> = (0..250)
+        .map(|i| {
+            json!({"type": "note", "spec_version": "2.1", "id": format!("note--{:08x}-0000-4000-8000-000000000000", i),
+                   "created": "2026-03-21T10:00:00.000Z", "modified": "2026-03-21T10:00:00.000Z", "content": format!("ack {i}"), "object_refs": [A]})
+        })
+        .collect();
+    let (s, _, st) = call(
+        &f.app,
+        "POST",
+        &format!("/api/collections/{inbox}/objects/"),
+        Caller::North,
+        Some(json!({"objects": objs})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert_eq!(
+        (st["status"].as_str(), st["success_count"].as_u64()),
+        (Some("complete"), Some(250))
+    );
+    let sid = st["id"].as_str().unwrap().to_string();
+    let (s, _, st2) = call(
+        &f.app,
+        "GET",
+        &format!("/api/status/{sid}/"),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, st2["total_count"].as_u64()),
+        (StatusCode::OK, Some(250))
+    );
+    let (s, _, _) = call(
+        &f.app,
+        "GET",
+        &format!("/api/status/{sid}/"),
+        Caller::South,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another partner's status");
+
+    // Paging: 100 + 100 + 50, following `next`.
+    let mut seen = Vec::new();
+    let mut uri = format!("/api/collections/{inbox}/objects/?limit=100");
+    loop {
+        let (s, h, v) = call(&f.app, "GET", &uri, Caller::North, None).await;
+        assert_eq!(s, StatusCode::OK);
+        let page: Vec<String> = v["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            h.contains_key("x-taxii-date-added-first") && h.contains_key("x-taxii-date-added-last")
+        );
+        seen.extend(page);
+        if !v["more"].as_bool().unwrap() {
+            assert!(v.get("next").is_none());
+            break;
+        }
+        uri = format!(
+            "/api/collections/{inbox}/objects/?limit=100&next={}",
+            v["next"].as_str().unwrap()
+        );
+    }
+    assert_eq!(seen.len(), 250);
+    let mut dedup = seen.clone();
+    dedup.dedup();
+    assert_eq!(dedup.len(), 250);
+
+    // added_after: only what came later.
+    let (_, h, _) = call(
+        &f.app,
+        "GET",
+        &format!("/api/collections/{inbox}/objects/?limit=10"),
+        Caller::North,
+        None,
+    )
+    .await;
+    let last = h["x-taxii-date-added-last"].to_str().unwrap().to_string();
+    let (_, _, v) = call(
+        &f.app,
+        "GET",
+        &format!("/api/collections/{inbox}/manifest/?added_after={last}&limit=1000"),
+        Caller::North,
+        None,
+    )
+    .await;
+    // 240 match; the server's page size (100) caps the client's limit.
+    assert_eq!(v["objects"].as_array().unwrap().len(), 100);
+    assert_eq!(v["more"], true);
+
+    // A new version, then version filters.
+    let id = "note--00000000-0000-4000-8000-000000000000";
+    let v2 = json!({"type": "note", "spec_version": "2.1", "id": id, "created": "2026-03-21T10:00:00.000Z", "modified": "2026-03-22T10:00:00.000Z", "content": "ack, revised", "object_refs": [A]});
+    let (s, _, _) = call(
+        &f.app,
+        "POST",
+        &format!("/api/collections/{inbox}/objects/"),
+        Caller::North,
+        Some(json!({"objects": [v2]})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let base = format!("/api/collections/{inbox}/objects/{id}/");
+    let (_, _, v) = call(&f.app, "GET", &base, Caller::North, None).await;
+    assert_eq!(v["objects"][0]["content"], "ack, revised");
+    let (_, _, v) = call(
+        &f.app,
+        "GET",
+        &format!("{base}?match[version]=first"),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert_eq!(v["objects"][0]["content"], "ack 0");
+    let (_, _, v) = call(
+        &f.app,
+        "GET",
+        &format!("{base}?match[version]=all"),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert_eq!(v["objects"].as_array().unwrap().len(), 2);
+    let (_, _, v) = call(
+        &f.app,
+        "GET",
+        &format!("{base}?match[version]=2026-03-21T10:00:00Z"),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert_eq!(
+        v["objects"][0]["content"], "ack 0",
+        "exact versions match whatever their precision"
+    );
+    let (_, _, v) = call(
+        &f.app,
+        "GET",
+        &format!("{base}versions/"),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert_eq!(
+        v["versions"],
+        json!(["2026-03-21T10:00:00.000Z", "2026-03-22T10:00:00.000Z"])
+    );
+    let (_, _, v) = call(
+        &f.app,
+        "GET",
+        &format!("/api/collections/{inbox}/objects/?match[type]=report"),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert!(v.get("objects").is_none());
+    let (_, _, v) = call(
+        &f.app,
+        "GET",
+        &format!("/api/collections/{inbox}/objects/?match[id]={id}&match[version]=all"),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert_eq!(v["objects"].as_array().unwrap().len(), 2);
+
+    // Posting the same objects again stores nothing twice.
+    let (s, _, st) = call(
+        &f.app,
+        "POST",
+        &format!("/api/collections/{inbox}/objects/"),
+        Caller::North,
+        Some(json!({"objects": [objs_first()]})),
+    )
+    .await;
+    assert_eq!(
+        (s, st["success_count"].as_u64()),
+        (StatusCode::ACCEPTED, Some(1))
+    );
+    let (_, _, v) = call(
+        &f.app,
+        "GET",
+        &format!("{base}versions/"),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert_eq!(v["versions"].as_array().unwrap().len(), 2);
+
+    // Delete one version, then the rest.
+    let (s, _, _) = call(
+        &f.app,
+        "DELETE",
+        &format!("{base}?match[version]=2026-03-22T10:00:00.000Z"),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, _, v) = call(
+        &f.app,
+        "GET",
+        &format!("{base}versions/"),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert_eq!(v["versions"].as_array().unwrap().len(), 1);
+    let (s, _, _) = call(&f.app, "DELETE", &base, Caller::North, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = call(&f.app, "GET", &base, Caller::North, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+fn objs_first() -> Value {
+    json!({"type": "note", "spec_version": "2.1", "id": "note--00000000-0000-4000-8000-000000000000",
+           "created": "2026-03-21T10:00:00.000Z", "modified": "2026-03-21T10:00:00.000Z", "content": "ack 0", "object_refs": [A]})
+}
+
+async fn raw(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let s = resp.status();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string());
+    let b = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(
+        ct.as_deref(),
+        Some(TAXII_MEDIA_TYPE),
+        "every answer, errors too, is TAXII"
+    );
+    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn bad_requests_get_taxii_errors_and_store_nothing() {
+    let f = fixture(
+        Config {
+            max_content_length: 2048,
+            ..Config::default()
+        },
+        vec![],
+    );
+    let inbox = inbox_collection_id("north");
+    let uri = format!("/api/collections/{inbox}/objects/");
+    let post = |ct: &str, body: String| {
+        Request::post(&uri)
+            .header("accept", TAXII_MEDIA_TYPE)
+            .header("content-type", ct)
+            .header("authorization", format!("Bearer {NORTH_TOKEN}"))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (s, v) = raw(&f.app, post("application/json", "{}".into())).await;
+    assert_eq!(
+        (s, v["http_status"].as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("415"))
+    );
+    let (s, _) = raw(&f.app, post(TAXII_MEDIA_TYPE, "{not json".into())).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = raw(&f.app, post(TAXII_MEDIA_TYPE, "x".repeat(4096))).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    let good = objs_first();
+    let bad = json!({"type": "note", "spec_version": "2.1", "id": "indicator--00000000-0000-4000-8000-000000000000", "created": "2026-03-21T10:00:00.000Z"});
+    let (s, v) = raw(
+        &f.app,
+        post(
+            TAXII_MEDIA_TYPE,
+            json!({"objects": [good, bad]}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        v["description"].as_str().unwrap().contains("objects[1]"),
+        "{v}"
+    );
+    let (s, _) = raw(
+        &f.app,
+        post(
+            TAXII_MEDIA_TYPE,
+            json!({"objects": [{"type": "note"}]}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, _, v) = call(&f.app, "GET", &uri, Caller::North, None).await;
+    assert!(
+        v.get("objects").is_none(),
+        "nothing from a rejected envelope is stored: {v}"
+    );
+
+    let req = Request::get("/api/")
+        .header("accept", "text/html")
+        .header("authorization", format!("Bearer {NORTH_TOKEN}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(raw(&f.app, req).await.0, StatusCode::NOT_ACCEPTABLE);
+    let req = Request::get("/api/")
+        .header("accept", "application/taxii+json;version=2.0")
+        .header("authorization", format!("Bearer {NORTH_TOKEN}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(raw(&f.app, req).await.0, StatusCode::NOT_ACCEPTABLE);
+    for q in [
+        "limit=0",
+        "limit=x",
+        "added_after=yesterday",
+        "next=abc",
+        "match[version]=soon",
+    ] {
+        let (s, _, _) = call(&f.app, "GET", &format!("{uri}?{q}"), Caller::North, None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{q}");
+    }
+    let (s, _, _) = call(&f.app, "GET", "/nowhere", Caller::North, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn objects_holding_a_registered_term_are_withheld_at_send_time() {
+    // The registry grew after the release: the term is now protected.
+    let term = ProtectedTerm {
+        term: "Warning A".into(),
+        kind: TermKind::Case,
+    };
+    let f = fixture(Config::default(), vec![term]);
+    let c = read_collection_id("liaison");
+    let (s, _, v) = call(
+        &f.app,
+        "GET",
+        &format!("/api/collections/{c}/objects/"),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(v.get("objects").is_none(), "{v}");
+    let (s, _, _) = call(
+        &f.app,
+        "GET",
+        &format!("/api/collections/{c}/objects/{A}/"),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let _ = Level::Red;
+}
+
+#[tokio::test]
+async fn serves_on_a_real_socket() {
+    let f = fixture(Config::default(), vec![]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, f.app).await });
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "GET /api/collections/ HTTP/1.1\r\nHost: {addr}\r\nAccept: {TAXII_MEDIA_TYPE}\r\nAuthorization: Bearer {NORTH_TOKEN}\r\nConnection: close\r\n\r\n"
+    );
+    sock.write_all(req.as_bytes()).await.unwrap();
+    let mut resp = String::new();
+    sock.read_to_string(&mut resp).await.unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.contains(&read_collection_id("liaison")), "{resp}");
+    server.abort();
+}
