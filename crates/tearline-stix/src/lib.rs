@@ -15,6 +15,15 @@
 //! withheld material can be read from an id.
 #![deny(missing_docs)]
 
+mod sign;
+
+/// Ed25519 keys, re-exported for callers that sign and verify.
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
+pub use sign::{
+    canonical, export_key, import_key, key_id, sign_bundle, verify_bundle, verify_object,
+    SignatureError,
+};
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -316,7 +325,17 @@ pub fn bundle(release: &Release, producer: &Producer, now: DateTime<Utc>) -> Val
     for l in levels {
         objects.push(tlp_marking_definition(l));
     }
-    objects.push(json!({
+    objects.push(tearline_identity());
+    objects.push(tearline_extension_definition());
+
+    let bundle_id = StixId::derived("bundle", &format!("{report_id}/{now_s}"));
+    json!({ "type": "bundle", "id": bundle_id, "objects": objects })
+}
+
+/// The identity that defines Tearline's extension (the same in every
+/// bundle).
+pub fn tearline_identity() -> Value {
+    json!({
         "type": "identity",
         "spec_version": "2.1",
         "id": TEARLINE_IDENTITY,
@@ -324,8 +343,12 @@ pub fn bundle(release: &Release, producer: &Producer, now: DateTime<Utc>) -> Val
         "modified": "2026-01-01T00:00:00.000Z",
         "name": "Tearline",
         "identity_class": "system",
-    }));
-    objects.push(json!({
+    })
+}
+
+/// Tearline's extension-definition (the same in every bundle).
+pub fn tearline_extension_definition() -> Value {
+    json!({
         "type": "extension-definition",
         "spec_version": "2.1",
         "id": TEARLINE_EXTENSION,
@@ -337,10 +360,19 @@ pub fn bundle(release: &Release, producer: &Producer, now: DateTime<Utc>) -> Val
         "schema": "Property extension on report. audience: string, the audience name. marking: string, the highest TLP 2.0 level released. valid_from, valid_until: optional timestamps bounding the warning's validity window. specificity: object with keys who, what, where, when, how, each a grade name on Tearline's ladders. portions: array of objects with marking (TLP 2.0 level) and text.",
         "version": "1.0.0",
         "extension_types": ["property-extension"],
-    }));
+    })
+}
 
-    let bundle_id = StixId::derived("bundle", &format!("{report_id}/{now_s}"));
-    json!({ "type": "bundle", "id": bundle_id, "objects": objects })
+/// Objects whose content is published and fixed: the TLP 2.0 markings and
+/// Tearline's own identity and extension-definition. They are checked by
+/// content, not signed.
+pub fn is_published_object(o: &Value) -> bool {
+    let c = canonical(o);
+    Level::ALL
+        .iter()
+        .any(|&l| canonical(&tlp_marking_definition(l)) == c)
+        || canonical(&tearline_identity()) == c
+        || canonical(&tearline_extension_definition()) == c
 }
 
 /// `"Krasnogorsk, Russia"` → the code of the country after the last comma.

@@ -9,6 +9,7 @@
 //! | 4 | refused by the leak check |
 //! | 5 | the report has lint errors |
 //! | 6 | the audit log does not verify |
+//! | 7 | a signature does not verify |
 
 use std::fmt;
 
@@ -17,6 +18,7 @@ pub const BAD_INPUT: u8 = 3;
 pub const LEAK: u8 = 4;
 pub const LINT: u8 = 5;
 pub const AUDIT: u8 = 6;
+pub const SIGNATURE: u8 = 7;
 
 /// An error with its exit code.
 #[derive(Debug)]

@@ -80,6 +80,18 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
     },
+    /// The node's signing key.
+    Key {
+        #[command(subcommand)]
+        action: KeyCmd,
+    },
+    /// Verify the signatures of a STIX bundle released by a node.
+    Verify {
+        bundle: PathBuf,
+        /// The releasing node's public key (`ed25519:...`, from `tearline key export`).
+        #[arg(long)]
+        key: String,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -149,6 +161,12 @@ enum PartnerCmd {
 }
 
 #[derive(Subcommand)]
+enum KeyCmd {
+    /// Print the node's public key.
+    Export,
+}
+
+#[derive(Subcommand)]
 enum AuditCmd {
     /// Verify the hash chain and the release records.
     Verify,
@@ -209,7 +227,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             ProtectCmd::List { json } => commands::protect_list(&open()?, json),
             ProtectCmd::Remove { term } => commands::protect_remove(&mut open()?, &term),
         },
-        Command::Check { report, json } => reports::check(&open()?, &report, json),
+        Command::Check { report, json } => reports::check(&mut open()?, &report, json),
+        Command::Key {
+            action: KeyCmd::Export,
+        } => {
+            let key = open()?.signing_key()?;
+            println!("{}", tearline_stix::export_key(&key.verifying_key()));
+            Ok(0)
+        }
+        Command::Verify { bundle, key } => reports::verify(&bundle, &key),
         Command::Release {
             report,
             to,

@@ -5,6 +5,7 @@
 //!   tearline.toml   the config: node name, audiences
 //!   tearline.db     the SQLite store: registry, releases, audit log
 //!   audit.head      the last audit entry's number and hash
+//!   node.key        the node's Ed25519 signing key (hex; readable by its owner only)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ use crate::exit::{coded, BAD_INPUT};
 pub const CONFIG: &str = "tearline.toml";
 pub const DATABASE: &str = "tearline.db";
 pub const HEAD: &str = "audit.head";
+pub const KEY: &str = "node.key";
 
 /// The config file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -123,6 +125,7 @@ impl Node {
             name,
             serde_json::json!({ "audiences": node.config.audiences }),
         )?;
+        node.signing_key()?;
         Ok(node)
     }
 
@@ -154,6 +157,38 @@ impl Node {
             store: Box::new(store),
             actor: actor(),
         })
+    }
+
+    /// The node's signing key, created (and the creation audited) the
+    /// first time it is needed.
+    pub fn signing_key(&mut self) -> Result<tearline_stix::SigningKey> {
+        let path = self.dir.join(KEY);
+        if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("failed to read `{}`", path.display()))?;
+            let bytes = hex::decode(text.trim())
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok());
+            let Some(bytes) = bytes else {
+                bail!(
+                    "`{}` is not a key this node wrote (expected 64 hex digits)",
+                    path.display()
+                );
+            };
+            return Ok(tearline_stix::SigningKey::from_bytes(&bytes));
+        }
+        let mut seed = [0u8; 32];
+        getrandom::getrandom(&mut seed)
+            .map_err(|e| anyhow::anyhow!("failed to draw a random key: {e}"))?;
+        let key = tearline_stix::SigningKey::from_bytes(&seed);
+        write_private(&path, hex::encode(seed).as_bytes())?;
+        let public = tearline_stix::export_key(&key.verifying_key());
+        self.audit(
+            "key.create",
+            &tearline_stix::key_id(&key.verifying_key()),
+            serde_json::json!({ "public_key": public }),
+        )?;
+        Ok(key)
     }
 
     pub fn audience(&self, name: &str) -> Result<&Audience> {
@@ -269,6 +304,24 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| e.error)
         .with_context(|| format!("failed to write `{}`", path.display()))?;
     Ok(())
+}
+
+/// Writes a secret file readable by its owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("failed to create `{}`", path.display()))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .with_context(|| format!("failed to write `{}`", path.display()))
 }
 
 pub fn parse_level(s: &str) -> Result<Level> {

@@ -10,10 +10,10 @@ use tearline_release::{
     clear, costs, everything, lint, render_json, render_markdown, Cleared, Dimension, LeakFinding,
     LeakGuard, LintFinding, Registry, Release, Rendered, Severity,
 };
-use tearline_stix::Producer;
+use tearline_stix::{Producer, SigningKey};
 use tearline_store::NewRelease;
 
-use crate::exit::{coded, BAD_INPUT, LEAK, LINT};
+use crate::exit::{coded, BAD_INPUT, LEAK, LINT, SIGNATURE};
 use crate::node::{self, Node};
 use crate::Format;
 
@@ -44,6 +44,7 @@ pub fn cleared(
     registry: &Registry,
     format: Format,
     producer: &Producer,
+    key: &SigningKey,
     file_name: Option<&str>,
 ) -> Result<(Release, Result<Cleared, Vec<LeakFinding>>)> {
     let release = Release::build(report, audience, registry);
@@ -51,7 +52,11 @@ pub fn cleared(
     let rendered = match format {
         Format::Md => Rendered::Text(render_markdown(&release)),
         Format::Json => Rendered::Json(render_json(&release)),
-        Format::Stix => Rendered::Json(tearline_stix::bundle(&release, producer, node::now()?)),
+        Format::Stix => {
+            let mut b = tearline_stix::bundle(&release, producer, node::now()?);
+            tearline_stix::sign_bundle(&mut b, key);
+            Rendered::Json(b)
+        }
     };
     let outcome = clear(&guard, &release, rendered, file_name);
     Ok((release, outcome))
@@ -121,12 +126,14 @@ pub fn release(
     let file_name = output
         .and_then(|p| p.file_name())
         .map(|n| n.to_string_lossy().to_string());
+    let key = node.signing_key()?;
     let (rel, outcome) = cleared(
         &report,
         &audience,
         &registry,
         format,
         &producer(node),
+        &key,
         file_name.as_deref(),
     )?;
     let cleared = match outcome {
@@ -180,6 +187,7 @@ pub fn release(
             &registry,
             Format::Stix,
             &producer(node),
+            &key,
             None,
         )?
         .1
@@ -231,15 +239,16 @@ pub fn release(
     Ok(0)
 }
 
-pub fn check(node: &Node, path: &Path, as_json: bool) -> Result<u8> {
+pub fn check(node: &mut Node, path: &Path, as_json: bool) -> Result<u8> {
     let (report, _) = read_report(path)?;
     let registry = node.registry()?;
     let findings = lint(&report, &node.config.audiences, &registry);
     let full = Release::build(&report, &everything(), &registry);
     let producer = producer(node);
+    let key = node.signing_key()?;
     let mut rows = Vec::new();
     for a in &node.config.audiences {
-        let (rel, outcome) = cleared(&report, a, &registry, Format::Md, &producer, None)?;
+        let (rel, outcome) = cleared(&report, a, &registry, Format::Md, &producer, &key, None)?;
         let leaks = outcome.err().unwrap_or_default();
         rows.push((a, rel, leaks));
     }
@@ -373,6 +382,38 @@ fn stix_objects(bundle: &[u8]) -> Result<Vec<tearline_store::NewObject>> {
                 .map_err(|m| anyhow::anyhow!("bug: a released STIX object is invalid: {m}"))
         })
         .collect()
+}
+
+/// `tearline verify BUNDLE --key PUB`.
+pub fn verify(path: &Path, key: &str) -> Result<u8> {
+    let key =
+        tearline_stix::import_key(key).map_err(|e| coded(BAD_INPUT, format!("--key: {e}")))?;
+    let name = path.display();
+    let bytes = std::fs::read(path)
+        .map_err(|e| coded(BAD_INPUT, format!("failed to read `{name}`: {e}")))?;
+    let bundle: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| coded(BAD_INPUT, format!("{name}: not JSON: {e}")))?;
+    if bundle.get("type").and_then(|t| t.as_str()) != Some("bundle") {
+        return Err(coded(BAD_INPUT, format!("{name}: not a STIX bundle")));
+    }
+    match tearline_stix::verify_bundle(&bundle, &key) {
+        Ok(n) => {
+            println!(
+                "{name}: all {n} objects verified with key {}",
+                tearline_stix::key_id(&key)
+            );
+            Ok(0)
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{name}: {e}");
+            }
+            Err(coded(
+                SIGNATURE,
+                format!("{name}: {} object(s) failed verification", errors.len()),
+            ))
+        }
+    }
 }
 
 fn plural(n: usize, what: &str) -> String {

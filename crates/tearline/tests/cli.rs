@@ -549,3 +549,115 @@ fn audiences_and_registry_are_managed() {
         "a bad import stored part of the file"
     );
 }
+
+#[test]
+fn stix_releases_are_signed_and_tampering_is_named() {
+    let n = node();
+    let public = ok(&tl(n.path(), &["key", "export"]));
+    let public = public.trim();
+    assert!(public.starts_with("ed25519:"), "{public}");
+    let out = n.path().join("liaison.json");
+    let ex = repo().join("examples/embassy-warning.md");
+    ok(&tl(
+        n.path(),
+        &[
+            "release",
+            ex.to_str().unwrap(),
+            "--to",
+            "liaison",
+            "--format",
+            "stix",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    ));
+    let v = ok(&tl(
+        n.path(),
+        &["verify", out.to_str().unwrap(), "--key", public],
+    ));
+    assert!(v.contains("all 7 objects verified"), "{v}");
+
+    let mut bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let actor = bundle["objects"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|o| o["type"] == "threat-actor")
+        .unwrap();
+    actor["name"] = "Someone else".into();
+    let actor_id = actor["id"].as_str().unwrap().to_string();
+    let tampered = n.path().join("tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&bundle).unwrap()).unwrap();
+    let o = tl(
+        n.path(),
+        &["verify", tampered.to_str().unwrap(), "--key", public],
+    );
+    assert_eq!(o.status.code(), Some(7));
+    assert!(
+        err(&o).contains(&format!(
+            "object {actor_id} was altered after it was signed"
+        )),
+        "{}",
+        err(&o)
+    );
+
+    let other = node();
+    let other_key = ok(&tl(other.path(), &["key", "export"]));
+    let o = tl(
+        n.path(),
+        &["verify", out.to_str().unwrap(), "--key", other_key.trim()],
+    );
+    assert_eq!(o.status.code(), Some(7));
+    assert!(err(&o).contains("not by this key"), "{}", err(&o));
+    let o = tl(
+        n.path(),
+        &["verify", out.to_str().unwrap(), "--key", "ed25519:nonsense"],
+    );
+    assert_eq!(o.status.code(), Some(3));
+}
+
+#[test]
+fn partners_get_credentials_once_and_releases_reach_their_collection() {
+    let n = node();
+    let o = ok(&tl(
+        n.path(),
+        &["partner", "add", "north", "--audience", "liaison-north"],
+    ));
+    assert!(o.contains("password:") && o.contains("token:"), "{o}");
+    let o = tl(
+        n.path(),
+        &["partner", "add", "north", "--audience", "liaison-north"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "a second partner of the same name"
+    );
+    let o = tl(
+        n.path(),
+        &["partner", "add", "south", "--audience", "nobody"],
+    );
+    assert_eq!(o.status.code(), Some(3));
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&tl(n.path(), &["partner", "list", "--json"]))).unwrap();
+    assert_eq!(list[0]["name"], "north");
+    assert!(
+        list.to_string().find("password").is_none(),
+        "secrets are never listed"
+    );
+    let rotated = ok(&tl(n.path(), &["partner", "rotate", "north"]));
+    assert!(rotated.contains("old ones no longer work"), "{rotated}");
+    ok(&tl(n.path(), &["partner", "remove", "north"]));
+    assert_eq!(
+        tl(n.path(), &["partner", "remove", "north"]).status.code(),
+        Some(3)
+    );
+    let log = store_state(n.path());
+    assert!(
+        log.contains("partner.add")
+            && log.contains("partner.rotate")
+            && log.contains("partner.remove")
+    );
+    ok(&tl(n.path(), &["audit", "verify"]));
+}
