@@ -31,6 +31,9 @@ pub enum ApiError {
     /// The body is over the API root's `max_content_length`.
     #[error("request body over {0} bytes")]
     TooLarge(usize),
+    /// The partner is over its request rate.
+    #[error("too many requests: slow down and retry")]
+    TooManyRequests,
     /// A bad query parameter or malformed JSON.
     #[error("{0}")]
     BadRequest(String),
@@ -51,6 +54,7 @@ impl ApiError {
             ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -65,6 +69,7 @@ impl ApiError {
             ApiError::NotAcceptable => "Not Acceptable",
             ApiError::UnsupportedMediaType => "Unsupported Media Type",
             ApiError::TooLarge(_) => "Payload Too Large",
+            ApiError::TooManyRequests => "Too Many Requests",
             ApiError::BadRequest(_) => "Bad Request",
             ApiError::Unprocessable(_) => "Unprocessable Entity",
             ApiError::Internal(_) => "Internal Server Error",
@@ -100,6 +105,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(TAXII_MEDIA_TYPE),
         );
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -59,6 +59,10 @@ pub struct Config {
     pub max_content_length: usize,
     /// The most objects in one page (and the default page size).
     pub page_size: usize,
+    /// Requests each partner may make per second, sustained.
+    pub rate_per_second: f64,
+    /// Requests a partner may make in a burst.
+    pub burst: f64,
 }
 
 impl Default for Config {
@@ -67,6 +71,8 @@ impl Default for Config {
             title: "Tearline node".into(),
             max_content_length: 10 * 1024 * 1024,
             page_size: 1000,
+            rate_per_second: 100.0,
+            burst: 200.0,
         }
     }
 }
@@ -76,6 +82,7 @@ type Clock = Box<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 /// What every handler shares.
 pub struct AppState {
     store: Mutex<Box<dyn Store + Send>>,
+    buckets: Mutex<std::collections::HashMap<String, (f64, std::time::Instant)>>,
     config: Config,
     audiences: Vec<Audience>,
     registry: Registry,
@@ -92,6 +99,7 @@ impl AppState {
     ) -> AppState {
         AppState {
             store: Mutex::new(store),
+            buckets: Mutex::new(std::collections::HashMap::new()),
             config,
             audiences,
             registry,
@@ -112,6 +120,26 @@ impl AppState {
         self.store
             .lock()
             .map_err(|_| ApiError::Internal("the store lock is poisoned".into()))
+    }
+
+    /// Takes one request from the partner's token bucket.
+    fn admit(&self, partner: &str) -> Result<(), ApiError> {
+        let mut b = self
+            .buckets
+            .lock()
+            .map_err(|_| ApiError::Internal("the rate table lock is poisoned".into()))?;
+        let now = std::time::Instant::now();
+        let (tokens, last) = b
+            .entry(partner.to_string())
+            .or_insert((self.config.burst, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.config.rate_per_second)
+            .min(self.config.burst);
+        *last = now;
+        if *tokens < 1.0 {
+            return Err(ApiError::TooManyRequests);
+        }
+        *tokens -= 1.0;
+        Ok(())
     }
 
     fn audience(&self, name: &str) -> Option<&Audience> {
@@ -259,8 +287,12 @@ fn check_accept(h: &HeaderMap) -> Result<(), ApiError> {
 /// Checks `Accept` and credentials: the common start of every handler.
 fn begin(s: &AppState, h: &HeaderMap) -> Result<Partner, ApiError> {
     check_accept(h)?;
-    let store = s.store()?;
-    auth::authenticate(&**store, h)
+    let p = {
+        let store = s.store()?;
+        auth::authenticate(&**store, h)?
+    };
+    s.admit(&p.name)?;
+    Ok(p)
 }
 
 fn taxii(status: StatusCode, body: Value) -> Response {

@@ -663,3 +663,32 @@ async fn serves_on_a_real_socket() {
     assert!(resp.contains(&read_collection_id("liaison")), "{resp}");
     server.abort();
 }
+
+#[tokio::test]
+async fn each_credential_has_its_own_rate_limit() {
+    let f = fixture(
+        Config {
+            rate_per_second: 0.001,
+            burst: 3.0,
+            ..Config::default()
+        },
+        vec![],
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            call(&f.app, "GET", "/api/", Caller::North, None).await.0,
+            StatusCode::OK
+        );
+    }
+    let (s, h, v) = call(&f.app, "GET", "/api/", Caller::North, None).await;
+    assert_eq!(
+        (s, v["http_status"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("429"))
+    );
+    assert_eq!(h["retry-after"], "1");
+    // Another partner is not slowed by the first.
+    assert_eq!(
+        call(&f.app, "GET", "/api/", Caller::South, None).await.0,
+        StatusCode::OK
+    );
+}
