@@ -34,6 +34,7 @@ use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
+use tearline_lifecycle::EventKind;
 use tearline_model::Audience;
 use tearline_release::Registry;
 use tearline_stix::StixId;
@@ -142,6 +143,97 @@ impl AppState {
         Ok(())
     }
 
+    /// Records the first delivery of each warning among `objects` to the
+    /// partner.
+    fn delivered(
+        &self,
+        p: &Partner,
+        c: &Collection,
+        objects: &[StoredObject],
+    ) -> Result<(), ApiError> {
+        let Some(aud) = &c.audience else {
+            return Ok(());
+        };
+        let now = (self.clock)();
+        let mut store = self.store()?;
+        for o in objects.iter().filter(|o| o.object.object_type == "report") {
+            if let Some(rec) = store.warning_for_report(&o.object.id, aud)? {
+                let kind = EventKind::Delivered {
+                    partner: p.name.clone(),
+                };
+                lifecycle_apply(
+                    &mut **store,
+                    &rec,
+                    kind,
+                    &format!("partner:{}", p.name),
+                    now,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies acknowledgements, measures and feedback among posted objects
+    /// to the warnings they refer to — only warnings released to the
+    /// partner's audience; references to anything else change nothing.
+    fn feedback(&self, p: &Partner, objects: &[NewObject]) -> Result<(), ApiError> {
+        let now = (self.clock)();
+        let mut store = self.store()?;
+        for o in objects {
+            let Ok(v) = serde_json::from_str::<Value>(&o.json) else {
+                continue;
+            };
+            let pointer = format!(
+                "/extensions/{}/lifecycle",
+                tearline_stix::TEARLINE_EXTENSION
+            );
+            let Some(kind) = v.pointer(&pointer).and_then(Value::as_str) else {
+                continue;
+            };
+            let text = ["content", "explanation", "abstract"]
+                .iter()
+                .find_map(|k| v.get(*k).and_then(Value::as_str))
+                .unwrap_or("")
+                .to_string();
+            let partner = p.name.clone();
+            let event = match kind {
+                "acknowledgement" => EventKind::Acknowledged { partner, text },
+                "measures" => EventKind::Measures { partner, text },
+                "feedback" => EventKind::Feedback { partner, text },
+                _ => continue,
+            };
+            let refs = v
+                .get("object_refs")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for r in refs
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|r| r.starts_with("report--"))
+            {
+                if let Some(rec) = store.warning_for_report(r, &p.audience)? {
+                    lifecycle_apply(
+                        &mut **store,
+                        &rec,
+                        event.clone(),
+                        &format!("partner:{}", p.name),
+                        now,
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records "review due" for warnings whose window has ended.
+    pub fn tick(&self) -> Result<usize, ApiError> {
+        let now = (self.clock)();
+        let mut store = self.store()?;
+        tearline_lifecycle::apply::tick(&mut **store, now)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    }
+
     fn audience(&self, name: &str) -> Option<&Audience> {
         self.audiences.iter().find(|a| a.name() == name)
     }
@@ -191,11 +283,42 @@ pub fn app(state: Arc<AppState>) -> Router {
 
 /// Serves the app on a bound listener until Ctrl-C.
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
+    // Warnings whose window ends while the server runs become "review due"
+    // within a minute, recorded in the audit log.
+    let ticker = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Err(e) = ticker.tick() {
+                eprintln!("tearline serve: review check failed: {e}");
+            }
+        }
+    });
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
+}
+
+/// Applies a lifecycle event; a refused transition (e.g. on a closed
+/// warning) is logged at the node, not an error for the partner.
+fn lifecycle_apply(
+    store: &mut dyn Store,
+    rec: &tearline_store::WarningRecord,
+    kind: EventKind,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    match tearline_lifecycle::apply::apply(store, rec, kind, actor, now) {
+        Ok(_) => Ok(()),
+        Err(tearline_lifecycle::apply::ApplyError::Lifecycle(e)) => {
+            eprintln!("tearline serve: warning {}: {e}", rec.id);
+            Ok(())
+        }
+        Err(e) => Err(ApiError::Internal(e.to_string())),
+    }
 }
 
 // ---- collections a partner sees -------------------------------------------
@@ -505,6 +628,7 @@ async fn get_objects(
     let page = s.store()?.objects(&c.id, &q)?;
     let next = page.objects.last().map(|o| o.seq);
     let objects = sendable(&s, &c, page.objects);
+    s.delivered(&p, &c, &objects)?;
     let items = objects
         .iter()
         .map(parse_stored)
@@ -529,6 +653,7 @@ async fn get_object(
     if objects.is_empty() {
         return Err(ApiError::NotFound);
     }
+    s.delivered(&p, &c, &objects)?;
     let items = objects
         .iter()
         .map(parse_stored)
@@ -693,6 +818,7 @@ async fn post_objects(
         failures: Vec::new(),
     };
     s.store()?.add_objects(&c.id, &objects, &mut st)?;
+    s.feedback(&p, &objects)?;
     Ok(taxii(StatusCode::ACCEPTED, status_json(&st)))
 }
 

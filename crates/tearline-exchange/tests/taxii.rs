@@ -692,3 +692,162 @@ async fn each_credential_has_its_own_rate_limit() {
         StatusCode::OK
     );
 }
+
+/// A warning released to `liaison` with a 48-hour window, as `release` would
+/// record it.
+fn with_warning(store: &mut SqliteStore, report_id: &str) -> i64 {
+    use tearline_lifecycle::{apply::stored, Event, EventKind};
+    let rel = tearline_store::NewRelease {
+        audience: "liaison".into(),
+        format: "stix".into(),
+        report_name: "w.md".into(),
+        report_title: "Warning W".into(),
+        report_sha256: "00".into(),
+        content_sha256: "11".into(),
+        output: None,
+    };
+    let w = tearline_store::NewWarning {
+        report_id: report_id.into(),
+        audience: "liaison".into(),
+        title: "Warning W".into(),
+        valid_from: Some("2026-03-20T08:00:00.000Z".into()),
+        valid_until: "2026-03-22T08:00:00.000Z".into(),
+    };
+    let at = chrono::DateTime::parse_from_rfc3339("2026-03-20T09:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let issued = stored(&Event {
+        at,
+        actor: "desk".into(),
+        kind: EventKind::Issued,
+    });
+    let obj = object(report_id, "2026-03-20T08:00:00.000Z", "Warning W");
+    store
+        .record_release_published(
+            &rel,
+            "desk",
+            "2026-03-20T09:00:00.000Z",
+            &read_collection_id("liaison"),
+            &[obj],
+            Some((&w, &issued)),
+        )
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn partners_move_a_warning_through_its_lifecycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let report = "report--33333333-3333-4333-8333-333333333333";
+    let mut store = SqliteStore::open(&path).unwrap();
+    for (name, aud, token) in [
+        ("north", "liaison", NORTH_TOKEN),
+        ("south", "public", SOUTH_TOKEN),
+    ] {
+        let p = Partner {
+            name: name.into(),
+            audience: aud.into(),
+            password_sha256: digest(&format!("{name}-password")),
+            token_sha256: digest(token),
+            created_at: "2026-03-20T09:00:00Z".into(),
+            rotated_at: "2026-03-20T09:00:00Z".into(),
+        };
+        store.partner_add(&p, entry()).unwrap();
+    }
+    let id = with_warning(&mut store, report);
+    let clock = || {
+        chrono::DateTime::parse_from_rfc3339("2026-03-20T12:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let state = AppState::new(
+        Box::new(store),
+        Config::default(),
+        Audience::defaults(),
+        Registry::new(vec![]),
+    )
+    .with_clock(clock);
+    let app = app(Arc::new(state));
+    let state_of = || {
+        let s = SqliteStore::open(&path).unwrap();
+        let rec = s.warning(id).unwrap().unwrap();
+        tearline_lifecycle::apply::warning(&rec)
+            .unwrap()
+            .state(clock())
+            .name()
+    };
+    assert_eq!(state_of(), "issued");
+    let (s, _, _) = call(
+        &app,
+        "GET",
+        &format!(
+            "/api/collections/{}/objects/",
+            read_collection_id("liaison")
+        ),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(state_of(), "delivered");
+
+    let ext = tearline_stix::TEARLINE_EXTENSION;
+    let note = |n: u32, kind: &str, text: &str| {
+        json!({"type": "note", "spec_version": "2.1", "id": format!("note--{n:08x}-2222-4222-8222-222222222222"),
+               "created": "2026-03-20T11:00:00.000Z", "content": text, "object_refs": [report],
+               "extensions": {ext: {"extension_type": "property-extension", "lifecycle": kind}}})
+    };
+    // Another audience's partner cannot touch a warning not released to it.
+    let south_inbox = inbox_collection_id("south");
+    call(
+        &app,
+        "POST",
+        &format!("/api/collections/{south_inbox}/objects/"),
+        Caller::South,
+        Some(json!({"objects": [note(1, "measures", "fake")]})),
+    )
+    .await;
+    assert_eq!(state_of(), "delivered");
+
+    let inbox = inbox_collection_id("north");
+    let (s, _, _) = call(
+        &app,
+        "POST",
+        &format!("/api/collections/{inbox}/objects/"),
+        Caller::North,
+        Some(
+            json!({"objects": [note(2, "acknowledgement", "received, passing to venue security")]}),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert_eq!(state_of(), "acknowledged");
+    call(
+        &app,
+        "POST",
+        &format!("/api/collections/{inbox}/objects/"),
+        Caller::North,
+        Some(json!({"objects": [note(3, "measures", "armed patrols at three concert halls")]})),
+    )
+    .await;
+    assert_eq!(state_of(), "measures recorded");
+    let s = SqliteStore::open(&path).unwrap();
+    let events = s.warning(id).unwrap().unwrap().events;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event.contains("armed patrols") && e.actor == "partner:north"),
+        "{events:?}"
+    );
+    assert!(!events.iter().any(|e| e.event.contains("fake")));
+    let log = s.audit_log().unwrap();
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.entry.action == "warning.event")
+            .count(),
+        4,
+        "issued, delivered, acknowledged, measures"
+    );
+    assert_eq!(tearline_store::verify_chain(&log, None).map(|_| ()), Ok(()));
+}

@@ -12,11 +12,11 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use tearline_model::{ProtectedTerm, TermKind};
 use tearline_store::{
     chain, release_audit, AuditEntry, EnvelopeStatus, NewAuditEntry, NewObject, NewRelease,
-    ObjectPage, ObjectQuery, Partner, ReleaseRecord, Store, StoreError, StoredObject, StoredTerm,
-    VersionMatch,
+    NewWarning, ObjectPage, ObjectQuery, Partner, ReleaseRecord, Store, StoreError, StoredEvent,
+    StoredObject, StoredTerm, VersionMatch, WarningRecord,
 };
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// A node's SQLite database.
 pub struct SqliteStore {
@@ -133,6 +133,34 @@ impl SqliteStore {
                     rotated_at TEXT NOT NULL
                  );
                  PRAGMA user_version = 2;",
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+        }
+        if v < 3 {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            tx.execute_batch(
+                "CREATE TABLE warnings (
+                    id INTEGER PRIMARY KEY REFERENCES releases (id),
+                    report_id TEXT NOT NULL,
+                    audience TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    valid_from TEXT,
+                    valid_until TEXT NOT NULL
+                 );
+                 CREATE INDEX warnings_by_report ON warnings (report_id, audience);
+                 CREATE TABLE warning_events (
+                    seq INTEGER PRIMARY KEY,
+                    warning INTEGER NOT NULL REFERENCES warnings (id),
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    event TEXT NOT NULL
+                 );
+                 CREATE INDEX warning_events_by_warning ON warning_events (warning, seq);
+                 PRAGMA user_version = 3;",
             )
             .map_err(db)?;
             tx.commit().map_err(db)?;
@@ -289,6 +317,66 @@ fn row_partner(r: &rusqlite::Row<'_>) -> rusqlite::Result<Partner> {
         created_at: r.get(4)?,
         rotated_at: r.get(5)?,
     })
+}
+
+fn insert_event(tx: &Transaction<'_>, warning: i64, e: &StoredEvent) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO warning_events (warning, at, actor, event) VALUES (?1, ?2, ?3, ?4)",
+        params![warning, e.at, e.actor, e.event],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+fn event_audit(warning: i64, e: &StoredEvent) -> NewAuditEntry {
+    NewAuditEntry {
+        at: e.at.clone(),
+        actor: e.actor.clone(),
+        action: "warning.event".into(),
+        subject: format!("warning {warning}"),
+        detail: e.event.clone(),
+    }
+}
+
+fn load_warnings(
+    conn: &Connection,
+    filter: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<WarningRecord>, StoreError> {
+    let sql = format!("SELECT id, report_id, audience, title, valid_from, valid_until FROM warnings {filter} ORDER BY id DESC");
+    let mut st = conn.prepare(&sql).map_err(db)?;
+    let rows = st
+        .query_map(args, |r| {
+            Ok(WarningRecord {
+                id: r.get(0)?,
+                warning: NewWarning {
+                    report_id: r.get(1)?,
+                    audience: r.get(2)?,
+                    title: r.get(3)?,
+                    valid_from: r.get(4)?,
+                    valid_until: r.get(5)?,
+                },
+                events: Vec::new(),
+            })
+        })
+        .map_err(db)?;
+    let mut out = rows.collect::<Result<Vec<_>, _>>().map_err(db)?;
+    let mut ev = conn
+        .prepare("SELECT at, actor, event FROM warning_events WHERE warning = ?1 ORDER BY seq")
+        .map_err(db)?;
+    for w in &mut out {
+        let rows = ev
+            .query_map([w.id], |r| {
+                Ok(StoredEvent {
+                    at: r.get(0)?,
+                    actor: r.get(1)?,
+                    event: r.get(2)?,
+                })
+            })
+            .map_err(db)?;
+        w.events = rows.collect::<Result<Vec<_>, _>>().map_err(db)?;
+    }
+    Ok(out)
 }
 
 impl Store for SqliteStore {
@@ -450,6 +538,7 @@ impl Store for SqliteStore {
         at: &str,
         collection: &str,
         objects: &[NewObject],
+        warning: Option<(&NewWarning, &StoredEvent)>,
     ) -> Result<ReleaseRecord, StoreError> {
         let tx = self.write()?;
         tx.execute(
@@ -476,6 +565,15 @@ impl Store for SqliteStore {
         };
         insert_objects(&tx, collection, objects, at)?;
         append(&tx, release_audit(&rec))?;
+        if let Some((w, issued)) = warning {
+            tx.execute(
+                "INSERT INTO warnings (id, report_id, audience, title, valid_from, valid_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![rec.id, w.report_id, w.audience, w.title, w.valid_from, w.valid_until],
+            )
+            .map_err(db)?;
+            insert_event(&tx, rec.id, issued)?;
+            append(&tx, event_audit(rec.id, issued))?;
+        }
         tx.commit().map_err(db)?;
         Ok(rec)
     }
@@ -661,6 +759,42 @@ impl Store for SqliteStore {
         append(&tx, audit)?;
         tx.commit().map_err(db)?;
         Ok(true)
+    }
+
+    fn warning_event(
+        &mut self,
+        warning: i64,
+        event: &StoredEvent,
+        audit: NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        insert_event(&tx, warning, event)?;
+        append(&tx, audit)?;
+        tx.commit().map_err(db)
+    }
+
+    fn warnings(&self) -> Result<Vec<WarningRecord>, StoreError> {
+        load_warnings(&self.conn, "", &[])
+    }
+
+    fn warning(&self, id: i64) -> Result<Option<WarningRecord>, StoreError> {
+        Ok(load_warnings(&self.conn, "WHERE id = ?1", &[&id])?
+            .into_iter()
+            .next())
+    }
+
+    fn warning_for_report(
+        &self,
+        report_id: &str,
+        audience: &str,
+    ) -> Result<Option<WarningRecord>, StoreError> {
+        Ok(load_warnings(
+            &self.conn,
+            "WHERE report_id = ?1 AND audience = ?2",
+            &[&report_id, &audience],
+        )?
+        .into_iter()
+        .next())
     }
 
     fn partners(&self) -> Result<Vec<Partner>, StoreError> {

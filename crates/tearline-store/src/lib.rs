@@ -307,6 +307,44 @@ pub struct Partner {
     pub rotated_at: String,
 }
 
+/// A warning about to be created with its release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewWarning {
+    /// The STIX id of the released report.
+    pub report_id: String,
+    /// The audience it was released to.
+    pub audience: String,
+    /// The report's title as released.
+    pub title: String,
+    /// Start of the validity window (RFC 3339).
+    pub valid_from: Option<String>,
+    /// End of the validity window (RFC 3339).
+    pub valid_until: String,
+}
+
+/// One event in a warning's timeline, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// The event, as JSON (the lifecycle crate gives it meaning).
+    pub event: String,
+}
+
+/// A stored warning and its timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarningRecord {
+    /// The warning's number: the number of the release that issued it.
+    pub id: i64,
+    /// What was warned.
+    #[serde(flatten)]
+    pub warning: NewWarning,
+    /// The timeline, oldest first.
+    pub events: Vec<StoredEvent>,
+}
+
 /// Everything a node stores. Each mutating call is atomic and appends its
 /// audit entry in the same transaction.
 pub trait Store {
@@ -346,7 +384,25 @@ pub trait Store {
         at: &str,
         collection: &str,
         objects: &[NewObject],
+        warning: Option<(&NewWarning, &StoredEvent)>,
     ) -> Result<ReleaseRecord, StoreError>;
+    /// Appends an event to a warning's timeline, with its audit entry.
+    fn warning_event(
+        &mut self,
+        warning: i64,
+        event: &StoredEvent,
+        audit: NewAuditEntry,
+    ) -> Result<(), StoreError>;
+    /// Every warning with its timeline, newest first.
+    fn warnings(&self) -> Result<Vec<WarningRecord>, StoreError>;
+    /// One warning.
+    fn warning(&self, id: i64) -> Result<Option<WarningRecord>, StoreError>;
+    /// The warning that released report `report_id` to `audience`.
+    fn warning_for_report(
+        &self,
+        report_id: &str,
+        audience: &str,
+    ) -> Result<Option<WarningRecord>, StoreError>;
     /// Adds objects to a collection and records the envelope's status, in
     /// one transaction. An object whose id and version the collection
     /// already holds is counted a success and not stored twice.

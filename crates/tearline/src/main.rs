@@ -11,6 +11,7 @@ mod exit;
 mod node;
 mod partners;
 mod reports;
+mod warnings;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,6 +69,24 @@ enum Command {
         /// Write to FILE instead of standard output.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+        /// This release re-issues warning N, which is closed as superseded.
+        #[arg(long, value_name = "N")]
+        supersedes: Option<i64>,
+    },
+    /// Warnings by state, with time left or overdue.
+    Warnings {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One warning's timeline (`tearline warning N`), or act on it.
+    #[command(args_conflicts_with_subcommands = true)]
+    Warning {
+        /// The warning's number.
+        id: Option<i64>,
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        action: Option<WarningCmd>,
     },
     /// Manage partners: credentials for reading an audience's releases over TAXII.
     Partner {
@@ -161,6 +180,26 @@ enum PartnerCmd {
 }
 
 #[derive(Subcommand)]
+enum WarningCmd {
+    /// Close a warning with its outcome.
+    Close {
+        id: i64,
+        /// confirmed, not-confirmed, event-occurred or superseded.
+        #[arg(long)]
+        outcome: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Extend a warning's validity window.
+    Extend {
+        id: i64,
+        /// The new end of the window (RFC 3339).
+        #[arg(long)]
+        until: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum KeyCmd {
     /// Print the node's public key.
     Export,
@@ -236,12 +275,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Verify { bundle, key } => reports::verify(&bundle, &key),
-        Command::Release {
-            report,
-            to,
-            format,
-            output,
-        } => reports::release(&mut open()?, &report, &to, format, output.as_deref()),
+        Command::Release { report, to, format, output, supersedes } => {
+            reports::release(&mut open()?, &report, &to, format, output.as_deref(), supersedes)
+        }
+        Command::Warnings { json } => warnings::list(&mut open()?, json),
+        Command::Warning { id, json, action } => match (id, action) {
+            (_, Some(WarningCmd::Close { id, outcome, note })) => warnings::close(&mut open()?, id, &outcome, &note),
+            (_, Some(WarningCmd::Extend { id, until })) => warnings::extend(&mut open()?, id, &until),
+            (Some(id), None) => warnings::show(&mut open()?, id, json),
+            (None, None) => Err(exit::coded(
+                exit::BAD_INPUT,
+                "give a warning number, e.g. `tearline warning 3`, or `tearline warnings` for the list",
+            )),
+        },
         Command::Partner { action } => match action {
             PartnerCmd::Add { name, audience } => partners::add(&mut open()?, &name, &audience),
             PartnerCmd::List { json } => partners::list(&open()?, json),

@@ -102,7 +102,12 @@ pub fn release(
     to: &str,
     format: Format,
     output: Option<&Path>,
+    supersedes: Option<i64>,
 ) -> Result<u8> {
+    if let Some(old) = supersedes {
+        // Check before anything is written.
+        crate::warnings::open_warning(node, old)?;
+    }
     let (report, bytes) = read_report(path)?;
     let audience = node.audience(to)?.clone();
     let registry = node.registry()?;
@@ -205,12 +210,50 @@ pub fn release(
         }
     };
     let collection = tearline_exchange::read_collection_id(audience.name());
-    let at = node::stamp(node::now()?);
+    let now = node::now()?;
+    let at = node::stamp(now);
+    // A report with a validity window is a warning, followed until a
+    // person closes it.
+    let warning = match report.meta().valid_until {
+        Some(until) => {
+            let report_id = objects
+                .iter()
+                .find(|o| o.object_type == "report")
+                .map(|o| o.id.clone())
+                .context("bug: a STIX release has no report object")?;
+            Some(tearline_store::NewWarning {
+                report_id,
+                audience: audience.name().to_string(),
+                title: rel.title().to_string(),
+                valid_from: report
+                    .meta()
+                    .valid_from
+                    .map(|t| node::stamp(t.with_timezone(&chrono::Utc))),
+                valid_until: node::stamp(until.with_timezone(&chrono::Utc)),
+            })
+        }
+        None => None,
+    };
+    let issued = tearline_lifecycle::apply::stored(&tearline_lifecycle::Event {
+        at: now,
+        actor: node.actor.clone(),
+        kind: tearline_lifecycle::EventKind::Issued,
+    });
     let rec = node
         .store
-        .record_release_published(&record, &node.actor, &at, &collection, &objects)
+        .record_release_published(
+            &record,
+            &node.actor,
+            &at,
+            &collection,
+            &objects,
+            warning.as_ref().map(|w| (w, &issued)),
+        )
         .context("failed to record the release")?;
     node.write_head()?;
+    if let Some(old) = supersedes {
+        crate::warnings::supersede(node, old, rec.id)?;
+    }
     match staged {
         Some((tmp, p)) => {
             tmp.persist(p)

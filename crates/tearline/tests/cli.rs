@@ -440,7 +440,7 @@ fn releases_are_recorded_and_tampering_is_detected() {
         .query_row("SELECT max(seq) FROM audit", [], |r| r.get(0))
         .unwrap();
     conn.execute_batch(&format!(
-        "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = {last}; DELETE FROM releases;"
+        "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = {last}; DELETE FROM warning_events; DELETE FROM warnings; DELETE FROM releases;"
     ))
     .unwrap();
     let o = tl(n2.path(), &["audit", "verify"]);
@@ -658,6 +658,155 @@ fn partners_get_credentials_once_and_releases_reach_their_collection() {
         log.contains("partner.add")
             && log.contains("partner.rotate")
             && log.contains("partner.remove")
+    );
+    ok(&tl(n.path(), &["audit", "verify"]));
+}
+
+fn tl_at(node: &Path, now: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tearline"))
+        .arg("--node")
+        .arg(node)
+        .args(args)
+        .env("TEARLINE_NOW", now)
+        .env("TEARLINE_ACTOR", "desk")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn warnings_become_review_due_and_only_a_person_closes_them() {
+    let n = node();
+    let ex = repo().join("examples/embassy-warning.md");
+    let out = n.path().join("w.md");
+    ok(&release_to_file(n.path(), &ex, "liaison", &out));
+    let list = ok(&tl_at(n.path(), "2026-03-21T08:00:00Z", &["warnings"]));
+    assert!(
+        list.contains("ISSUED") && list.contains("1d 0h left"),
+        "{list}"
+    );
+
+    // Long after the window: review due, not closed.
+    let list = ok(&tl_at(n.path(), "2026-04-30T08:00:00Z", &["warnings"]));
+    assert!(
+        list.contains("REVIEW DUE") && list.contains("overdue"),
+        "{list}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&ok(&tl_at(
+        n.path(),
+        "2026-04-30T09:00:00Z",
+        &["warning", "1", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(v["state"], "review due");
+    let kinds: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["issued", "review-due"],
+        "review due is recorded once"
+    );
+
+    let o = tl_at(
+        n.path(),
+        "2026-04-30T09:00:00Z",
+        &["warning", "extend", "1", "--until", "2026-03-01T00:00:00Z"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "an extension must move the end later"
+    );
+    ok(&tl_at(
+        n.path(),
+        "2026-04-30T09:00:00Z",
+        &["warning", "extend", "1", "--until", "2026-05-02T00:00:00Z"],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&ok(&tl_at(
+        n.path(),
+        "2026-04-30T10:00:00Z",
+        &["warning", "1", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(v["state"], "issued");
+    let o = tl_at(
+        n.path(),
+        "2026-04-30T10:00:00Z",
+        &["warning", "close", "1", "--outcome", "maybe"],
+    );
+    assert_eq!(o.status.code(), Some(3));
+    ok(&tl_at(
+        n.path(),
+        "2026-04-30T10:00:00Z",
+        &[
+            "warning",
+            "close",
+            "1",
+            "--outcome",
+            "not-confirmed",
+            "--note",
+            "no attack",
+        ],
+    ));
+    let shown = ok(&tl_at(n.path(), "2026-04-30T11:00:00Z", &["warning", "1"]));
+    assert!(
+        shown.contains("closed (not-confirmed)")
+            && shown.contains("closed: not-confirmed (no attack)"),
+        "{shown}"
+    );
+    let o = tl_at(
+        n.path(),
+        "2026-04-30T11:00:00Z",
+        &["warning", "close", "1", "--outcome", "confirmed"],
+    );
+    assert_eq!(o.status.code(), Some(3), "a closed warning stays closed");
+
+    // Re-issue: the old warning is closed as superseded by the new release.
+    ok(&release_to_file(n.path(), &ex, "public", &out));
+    let o = tl_at(
+        n.path(),
+        "2026-03-21T09:00:00Z",
+        &[
+            "release",
+            ex.to_str().unwrap(),
+            "--to",
+            "public",
+            "--supersedes",
+            "2",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let v: serde_json::Value = serde_json::from_str(&ok(&tl_at(
+        n.path(),
+        "2026-03-21T09:00:00Z",
+        &["warning", "2", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(
+        (v["state"].as_str(), v["outcome"].as_str()),
+        (Some("closed"), Some("superseded"))
+    );
+    let o = tl_at(
+        n.path(),
+        "2026-03-21T09:00:00Z",
+        &[
+            "release",
+            ex.to_str().unwrap(),
+            "--to",
+            "public",
+            "--supersedes",
+            "2",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "a closed warning cannot be superseded again"
     );
     ok(&tl(n.path(), &["audit", "verify"]));
 }
