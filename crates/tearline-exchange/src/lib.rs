@@ -625,16 +625,7 @@ async fn get_objects(
     let p = begin(&s, &h)?;
     let c = readable(&p, &cid)?;
     let q = query(&s, &params, VersionMatch::Last)?;
-    let page = s.store()?.objects(&c.id, &q)?;
-    let next = page.objects.last().map(|o| o.seq);
-    let objects = sendable(&s, &c, page.objects);
-    s.delivered(&p, &c, &objects)?;
-    let items = objects
-        .iter()
-        .map(parse_stored)
-        .collect::<Result<Vec<_>, _>>()?;
-    let r = taxii(StatusCode::OK, page_body(page.more, next, "objects", items));
-    Ok(with_added_headers(r, &objects))
+    objects_envelope(&s, &p, &c, &q, false)
 }
 
 async fn get_object(
@@ -647,13 +638,25 @@ async fn get_object(
     let c = readable(&p, &cid)?;
     let mut q = query(&s, &params, VersionMatch::Last)?;
     q.ids = vec![oid];
-    let page = s.store()?.objects(&c.id, &q)?;
+    objects_envelope(&s, &p, &c, &q, true)
+}
+
+/// An envelope of the objects matching `q`; with `one`, an empty result is
+/// a 404 (the object does not exist, or is not released to the caller).
+fn objects_envelope(
+    s: &AppState,
+    p: &Partner,
+    c: &Collection,
+    q: &ObjectQuery,
+    one: bool,
+) -> Result<Response, ApiError> {
+    let page = s.store()?.objects(&c.id, q)?;
     let next = page.objects.last().map(|o| o.seq);
-    let objects = sendable(&s, &c, page.objects);
-    if objects.is_empty() {
+    let objects = sendable(s, c, page.objects);
+    if one && objects.is_empty() {
         return Err(ApiError::NotFound);
     }
-    s.delivered(&p, &c, &objects)?;
+    s.delivered(p, c, &objects)?;
     let items = objects
         .iter()
         .map(parse_stored)

@@ -45,11 +45,8 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
-/// Two partners: `north` reads the `liaison` collection, which holds
-/// object A; `south` reads the `public` collection, which holds object B.
-fn fixture(config: Config, registry: Vec<ProtectedTerm>) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+/// `north` (audience `liaison`) and `south` (audience `public`).
+fn add_partners(store: &mut SqliteStore) {
     for (name, aud, token) in [
         ("north", "liaison", NORTH_TOKEN),
         ("south", "public", SOUTH_TOKEN),
@@ -64,6 +61,14 @@ fn fixture(config: Config, registry: Vec<ProtectedTerm>) -> Fixture {
         };
         store.partner_add(&p, entry()).unwrap();
     }
+}
+
+/// Two partners: `north` reads the `liaison` collection, which holds
+/// object A; `south` reads the `public` collection, which holds object B.
+fn fixture(config: Config, registry: Vec<ProtectedTerm>) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    add_partners(&mut store);
     let st = |owner: &str| EnvelopeStatus {
         id: format!("seed-{owner}"),
         owner: owner.into(),
@@ -741,20 +746,7 @@ async fn partners_move_a_warning_through_its_lifecycle() {
     let path = dir.path().join("t.db");
     let report = "report--33333333-3333-4333-8333-333333333333";
     let mut store = SqliteStore::open(&path).unwrap();
-    for (name, aud, token) in [
-        ("north", "liaison", NORTH_TOKEN),
-        ("south", "public", SOUTH_TOKEN),
-    ] {
-        let p = Partner {
-            name: name.into(),
-            audience: aud.into(),
-            password_sha256: digest(&format!("{name}-password")),
-            token_sha256: digest(token),
-            created_at: "2026-03-20T09:00:00Z".into(),
-            rotated_at: "2026-03-20T09:00:00Z".into(),
-        };
-        store.partner_add(&p, entry()).unwrap();
-    }
+    add_partners(&mut store);
     let id = with_warning(&mut store, report);
     let clock = || {
         chrono::DateTime::parse_from_rfc3339("2026-03-20T12:00:00Z")

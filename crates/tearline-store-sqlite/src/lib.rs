@@ -319,6 +319,36 @@ fn row_partner(r: &rusqlite::Row<'_>) -> rusqlite::Result<Partner> {
     })
 }
 
+fn insert_release(
+    tx: &Transaction<'_>,
+    release: &NewRelease,
+    actor: &str,
+    at: &str,
+) -> Result<ReleaseRecord, StoreError> {
+    tx.execute(
+        "INSERT INTO releases (released_at, actor, audience, format, report_name, report_title, report_sha256, content_sha256, output)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            at,
+            actor,
+            release.audience,
+            release.format,
+            release.report_name,
+            release.report_title,
+            release.report_sha256,
+            release.content_sha256,
+            release.output
+        ],
+    )
+    .map_err(db)?;
+    Ok(ReleaseRecord {
+        id: tx.last_insert_rowid(),
+        released_at: at.to_string(),
+        actor: actor.to_string(),
+        release: release.clone(),
+    })
+}
+
 fn insert_event(tx: &Transaction<'_>, warning: i64, e: &StoredEvent) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO warning_events (warning, at, actor, event) VALUES (?1, ?2, ?3, ?4)",
@@ -459,28 +489,7 @@ impl Store for SqliteStore {
         at: &str,
     ) -> Result<ReleaseRecord, StoreError> {
         let tx = self.write()?;
-        tx.execute(
-            "INSERT INTO releases (released_at, actor, audience, format, report_name, report_title, report_sha256, content_sha256, output)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                at,
-                actor,
-                release.audience,
-                release.format,
-                release.report_name,
-                release.report_title,
-                release.report_sha256,
-                release.content_sha256,
-                release.output
-            ],
-        )
-        .map_err(db)?;
-        let rec = ReleaseRecord {
-            id: tx.last_insert_rowid(),
-            released_at: at.to_string(),
-            actor: actor.to_string(),
-            release: release.clone(),
-        };
+        let rec = insert_release(&tx, release, actor, at)?;
         append(&tx, release_audit(&rec))?;
         tx.commit().map_err(db)?;
         Ok(rec)
@@ -541,28 +550,7 @@ impl Store for SqliteStore {
         warning: Option<(&NewWarning, &StoredEvent)>,
     ) -> Result<ReleaseRecord, StoreError> {
         let tx = self.write()?;
-        tx.execute(
-            "INSERT INTO releases (released_at, actor, audience, format, report_name, report_title, report_sha256, content_sha256, output)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                at,
-                actor,
-                release.audience,
-                release.format,
-                release.report_name,
-                release.report_title,
-                release.report_sha256,
-                release.content_sha256,
-                release.output
-            ],
-        )
-        .map_err(db)?;
-        let rec = ReleaseRecord {
-            id: tx.last_insert_rowid(),
-            released_at: at.to_string(),
-            actor: actor.to_string(),
-            release: release.clone(),
-        };
+        let rec = insert_release(&tx, release, actor, at)?;
         insert_objects(&tx, collection, objects, at)?;
         append(&tx, release_audit(&rec))?;
         if let Some((w, issued)) = warning {
