@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod auth;
+mod client;
 mod error;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -44,6 +45,9 @@ use tearline_store::{
 };
 
 pub use auth::{digest, new_secret};
+pub use client::{
+    outbox_collection_id, received_collection_id, Auth, Remote, SyncError, SyncReport,
+};
 pub use error::ApiError;
 
 /// The TAXII 2.1 media type.

@@ -16,7 +16,7 @@ use tearline_store::{
     StoredObject, StoredTerm, VersionMatch, WarningRecord,
 };
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// A node's SQLite database.
 pub struct SqliteStore {
@@ -161,6 +161,18 @@ impl SqliteStore {
                  );
                  CREATE INDEX warning_events_by_warning ON warning_events (warning, seq);
                  PRAGMA user_version = 3;",
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+        }
+        if v < 4 {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            tx.execute_batch(
+                "CREATE TABLE cursors (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 PRAGMA user_version = 4;",
             )
             .map_err(db)?;
             tx.commit().map_err(db)?;
@@ -347,6 +359,15 @@ fn insert_release(
         actor: actor.to_string(),
         release: release.clone(),
     })
+}
+
+fn set_cursor(tx: &Transaction<'_>, key: &str, value: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO cursors (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )
+    .map_err(db)?;
+    Ok(())
 }
 
 fn insert_event(tx: &Transaction<'_>, warning: i64, e: &StoredEvent) -> Result<(), StoreError> {
@@ -783,6 +804,50 @@ impl Store for SqliteStore {
         )?
         .into_iter()
         .next())
+    }
+
+    fn cursor(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM cursors WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)
+    }
+
+    fn add_pulled(
+        &mut self,
+        collection: &str,
+        objects: &[NewObject],
+        at: &str,
+        cursor_key: &str,
+        cursor: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        insert_objects(&tx, collection, objects, at)?;
+        if let Some(c) = cursor {
+            set_cursor(&tx, cursor_key, c)?;
+        }
+        tx.commit().map_err(db)
+    }
+
+    fn add_local(
+        &mut self,
+        collection: &str,
+        objects: &[NewObject],
+        at: &str,
+        audit: NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        insert_objects(&tx, collection, objects, at)?;
+        append(&tx, audit)?;
+        tx.commit().map_err(db)
+    }
+
+    fn set_cursor(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        set_cursor(&tx, key, value)?;
+        tx.commit().map_err(db)
     }
 
     fn partners(&self) -> Result<Vec<Partner>, StoreError> {

@@ -441,6 +441,32 @@ pub trait Store {
     fn partner_remove(&mut self, name: &str, audit: NewAuditEntry) -> Result<bool, StoreError>;
     /// Every partner, by name.
     fn partners(&self) -> Result<Vec<Partner>, StoreError>;
+
+    /// A sync cursor (e.g. the remote's last `date_added` for a
+    /// collection).
+    fn cursor(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Stores objects pulled from a remote into `collection` and moves the
+    /// cursor, in one transaction: an interrupted sync resumes where the
+    /// last stored page ended.
+    fn add_pulled(
+        &mut self,
+        collection: &str,
+        objects: &[NewObject],
+        at: &str,
+        cursor_key: &str,
+        cursor: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// Adds objects to a local collection (e.g. an outbox), with an audit
+    /// entry, in one transaction.
+    fn add_local(
+        &mut self,
+        collection: &str,
+        objects: &[NewObject],
+        at: &str,
+        audit: NewAuditEntry,
+    ) -> Result<(), StoreError>;
+    /// Moves a cursor on its own.
+    fn set_cursor(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
 }
 
 /// The audit entry that records a release.

@@ -10,6 +10,7 @@ mod commands;
 mod exit;
 mod node;
 mod partners;
+mod remotes;
 mod reports;
 mod warnings;
 
@@ -92,6 +93,31 @@ enum Command {
     Partner {
         #[command(subcommand)]
         action: PartnerCmd,
+    },
+    /// Manage remotes: TAXII servers this node reads releases from.
+    Remote {
+        #[command(subcommand)]
+        action: RemoteCmd,
+    },
+    /// Pull a remote's releases to this node and send it our responses.
+    Sync { name: String },
+    /// Queue an acknowledgement, measures taken or feedback on a received warning.
+    Respond {
+        /// The remote that released it.
+        remote: String,
+        /// The warning's report id (`report--...`).
+        report: String,
+        /// acknowledgement, measures or feedback.
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// Reports received from a remote.
+    Received {
+        remote: String,
+        #[arg(long)]
+        json: bool,
     },
     /// Serve TAXII 2.1 to partners.
     Serve {
@@ -200,6 +226,32 @@ enum WarningCmd {
 }
 
 #[derive(Subcommand)]
+enum RemoteCmd {
+    /// Add a remote.
+    Add {
+        name: String,
+        /// Its URL, e.g. http://127.0.0.1:8080
+        url: String,
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long)]
+        token: Option<String>,
+        /// Its public key: every object pulled must carry a valid signature.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// List remotes.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a remote.
+    Remove { name: String },
+}
+
+#[derive(Subcommand)]
 enum KeyCmd {
     /// Print the node's public key.
     Export,
@@ -295,6 +347,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             PartnerCmd::Rotate { name } => partners::rotate(&mut open()?, &name),
         },
         Command::Serve { listen } => partners::serve(open()?, &listen),
+        Command::Remote { action } => match action {
+            RemoteCmd::Add { name, url, user, password, token, key } => {
+                remotes::add(&mut open()?, &name, &url, user, password, token, key)
+            }
+            RemoteCmd::List { json } => remotes::list(&open()?, json),
+            RemoteCmd::Remove { name } => remotes::remove(&mut open()?, &name),
+        },
+        Command::Sync { name } => remotes::sync(&mut open()?, &name),
+        Command::Respond { remote, report, kind, text } => remotes::respond(&mut open()?, &remote, &report, &kind, &text),
+        Command::Received { remote, json } => remotes::received(&open()?, &remote, json),
         Command::Audit { action } => match action {
             AuditCmd::Verify => commands::audit_verify(&open()?),
             AuditCmd::Log { json } => commands::audit_log(&open()?, json),

@@ -1,0 +1,267 @@
+//! Two Tearline nodes on one machine exchange a warning end to end over
+//! TAXII 2.1: issue → fetch → acknowledge → measures → feedback → visible
+//! at the sender; a tampered object is refused and named.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run(node: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tearline"))
+        .arg("--node")
+        .arg(node)
+        .args(args)
+        .env("TEARLINE_ACTOR", "desk")
+        .output()
+        .unwrap()
+}
+
+fn ok(node: &Path, args: &[&str]) -> String {
+    let o = run(node, args);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(node: &Path) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tearline"))
+        .arg("--node")
+        .arg(node)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split("on ")
+        .nth(1)
+        .and_then(|r| r.split("/taxii2/").next())
+        .unwrap()
+        .to_string();
+    (Server(child), url)
+}
+
+/// A sender with a 48-hour warning released to `liaison` and running, and
+/// a receiver registered there as partner `north` that verifies signatures.
+fn pair(dir: &Path) -> (PathBuf, PathBuf, Server) {
+    let (a, b) = (dir.join("sender"), dir.join("receiver"));
+    ok(&a, &["init", "--name", "Sender"]);
+    ok(&b, &["init", "--name", "Receiver"]);
+    // A window around the present, so the warning is open.
+    let now = chrono::Utc::now();
+    let report = std::fs::read_to_string(repo().join("examples/embassy-warning.md"))
+        .unwrap()
+        .replace(
+            "valid_from: 2026-03-20T08:00:00Z",
+            &format!(
+                "valid_from: {}",
+                (now - chrono::Duration::hours(1)).to_rfc3339()
+            ),
+        )
+        .replace(
+            "valid_until: 2026-03-22T08:00:00Z",
+            &format!(
+                "valid_until: {}",
+                (now + chrono::Duration::hours(47)).to_rfc3339()
+            ),
+        );
+    let path = dir.join("warning.md");
+    std::fs::write(&path, report).unwrap();
+    ok(
+        &a,
+        &[
+            "release",
+            path.to_str().unwrap(),
+            "--to",
+            "liaison",
+            "-o",
+            dir.join("out.md").to_str().unwrap(),
+        ],
+    );
+    let creds = ok(&a, &["partner", "add", "north", "--audience", "liaison"]);
+    let password = creds
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let key = ok(&a, &["key", "export"]).trim().to_string();
+    let (server, url) = serve(&a);
+    ok(
+        &b,
+        &[
+            "remote",
+            "add",
+            "sender",
+            &url,
+            "--user",
+            "north",
+            "--password",
+            &password,
+            "--key",
+            &key,
+        ],
+    );
+    (a, b, server)
+}
+
+fn state(a: &Path) -> serde_json::Value {
+    serde_json::from_str(&ok(a, &["warning", "1", "--json"])).unwrap()
+}
+
+#[test]
+fn a_warning_goes_out_and_its_responses_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, _server) = pair(dir.path());
+    assert_eq!(state(&a)["state"], "issued");
+
+    let out = ok(&b, &["sync", "sender"]);
+    assert!(out.contains("7 objects"), "{out}");
+    assert_eq!(state(&a)["state"], "delivered");
+    let received: serde_json::Value =
+        serde_json::from_str(&ok(&b, &["received", "sender", "--json"])).unwrap();
+    assert_eq!(received.as_array().unwrap().len(), 1);
+    let rid = received[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(received[0]["marking"], "TLP:AMBER");
+
+    ok(
+        &b,
+        &[
+            "respond",
+            "sender",
+            &rid,
+            "--kind",
+            "acknowledgement",
+            "--text",
+            "received; passed to venue security",
+        ],
+    );
+    ok(
+        &b,
+        &[
+            "respond",
+            "sender",
+            &rid,
+            "--kind",
+            "measures",
+            "--text",
+            "armed patrols at three concert halls",
+        ],
+    );
+    ok(
+        &b,
+        &[
+            "respond",
+            "sender",
+            &rid,
+            "--kind",
+            "feedback",
+            "--text",
+            "the venue detail made the difference",
+        ],
+    );
+    let out = ok(&b, &["sync", "sender"]);
+    assert!(
+        out.contains("0 objects") && out.contains("3 responses sent"),
+        "{out}"
+    );
+
+    let w = state(&a);
+    assert_eq!(w["state"], "measures recorded");
+    let texts: Vec<String> = w["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    for want in [
+        "received; passed to venue security",
+        "armed patrols",
+        "the venue detail made the difference",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(want)),
+            "{want} missing from {texts:?}"
+        );
+    }
+    // Syncing again changes nothing at either end.
+    let out = ok(&b, &["sync", "sender"]);
+    assert!(
+        out.contains("0 objects") && out.contains("0 responses sent"),
+        "{out}"
+    );
+    assert_eq!(state(&a)["events"].as_array().unwrap().len(), 5);
+    ok(&a, &["audit", "verify"]);
+    ok(&b, &["audit", "verify"]);
+    // A response holding one of the receiver's protected terms never leaves.
+    ok(&b, &["protect", "add", "KESTREL", "--kind", "source"]);
+    let o = run(
+        &b,
+        &[
+            "respond",
+            "sender",
+            &rid,
+            "--kind",
+            "feedback",
+            "--text",
+            "Kestrel confirms",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn a_tampered_object_is_refused_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, _server) = pair(dir.path());
+    let conn = rusqlite::Connection::open(a.join("tearline.db")).unwrap();
+    let id: String = conn
+        .query_row(
+            "SELECT id FROM objects WHERE type = 'threat-actor'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    conn.execute(
+        "UPDATE objects SET json = replace(json, 'Wilayat Khorasan', 'Someone Else') WHERE id = ?1",
+        [&id],
+    )
+    .unwrap();
+    let o = run(&b, &["sync", "sender"]);
+    assert_eq!(o.status.code(), Some(7));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains(&format!("object {id} was altered after it was signed")),
+        "{e}"
+    );
+    let received: serde_json::Value =
+        serde_json::from_str(&ok(&b, &["received", "sender", "--json"])).unwrap();
+    assert!(
+        received.as_array().unwrap().is_empty(),
+        "nothing of the refused page was stored"
+    );
+}
