@@ -27,3 +27,6 @@ url=$(sed -n 's#.*TAXII 2.1 on \(http://[^/]*\)/taxii2/.*#\1#p' "$work/serve.log
 [ -n "$url" ] || { cat "$work/serve.log"; echo "the server did not start"; exit 1; }
 
 "$py" "$here/taxii2_client_check.py" "$url" "$user" "$password" "$token"
+
+# tearline sync pulls from the OASIS reference server, medallion.
+"$py" "$here/medallion_check.py" "$tl" "$work/medallion"

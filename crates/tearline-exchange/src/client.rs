@@ -45,6 +45,9 @@ pub struct Remote {
     pub auth: Auth,
     /// Its public key, when it is a Tearline node whose releases we verify.
     pub key: Option<VerifyingKey>,
+    /// The collections to pull; empty means every collection we may read
+    /// but not write (a Tearline node's releases to us).
+    pub collections: Vec<String>,
 }
 
 /// Why a sync failed.
@@ -277,13 +280,28 @@ impl Remote {
                 .to_string();
             let can_read = c.get("can_read").and_then(Value::as_bool).unwrap_or(false);
             let can_write = c.get("can_write").and_then(Value::as_bool).unwrap_or(false);
-            if can_write && inbox.is_none() {
+            let chosen = if self.collections.is_empty() {
+                can_read && !can_write
+            } else {
+                self.collections.contains(&id)
+            };
+            if can_write && !chosen && inbox.is_none() {
                 inbox = Some(id.clone());
             }
-            if can_read && !can_write && !id.is_empty() {
+            if chosen && can_read && !id.is_empty() {
                 self.pull(store, &root, &id, now, page, &mut report)?;
                 report.collections.push(id);
             }
+        }
+        if let Some(missing) = self
+            .collections
+            .iter()
+            .find(|c| !report.collections.contains(c))
+        {
+            return Err(SyncError::Protocol {
+                url,
+                message: format!("no readable collection `{missing}` at the remote"),
+            });
         }
         if let Some(inbox) = inbox {
             report.pushed = self.push(store, &root, &inbox, page)?;

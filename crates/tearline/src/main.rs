@@ -241,6 +241,9 @@ enum RemoteCmd {
         /// Its public key: every object pulled must carry a valid signature.
         #[arg(long)]
         key: Option<String>,
+        /// A collection to pull (repeatable; default: every collection we may read but not write).
+        #[arg(long = "collection", value_name = "ID")]
+        collections: Vec<String>,
     },
     /// List remotes.
     List {
@@ -348,8 +351,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         },
         Command::Serve { listen } => partners::serve(open()?, &listen),
         Command::Remote { action } => match action {
-            RemoteCmd::Add { name, url, user, password, token, key } => {
-                remotes::add(&mut open()?, &name, &url, user, password, token, key)
+            RemoteCmd::Add { name, url, user, password, token, key, collections } => {
+                remotes::add(&mut open()?, &name, &url, user, password, token, key, collections)
             }
             RemoteCmd::List { json } => remotes::list(&open()?, json),
             RemoteCmd::Remove { name } => remotes::remove(&mut open()?, &name),

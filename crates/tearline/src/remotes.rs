@@ -32,6 +32,8 @@ struct RemoteEntry {
     token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     key: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    collections: Vec<String>,
 }
 
 fn load(dir: &Path) -> Result<RemotesFile> {
@@ -85,6 +87,7 @@ fn remote(node: &Node, name: &str) -> Result<Remote> {
         url: e.url,
         auth,
         key,
+        collections: e.collections,
     })
 }
 
@@ -97,6 +100,7 @@ pub fn add(
     password: Option<String>,
     token: Option<String>,
     key: Option<String>,
+    collections: Vec<String>,
 ) -> Result<u8> {
     let name = tearline_model::Audience::new(name, tearline_model::Level::Clear, false)
         .map_err(|e| {
@@ -136,6 +140,7 @@ pub fn add(
         password,
         token,
         key: key.clone(),
+        collections,
     });
     save(&node.dir, &f)?;
     node.audit(
