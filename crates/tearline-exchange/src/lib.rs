@@ -183,7 +183,8 @@ impl AppState {
     fn feedback(&self, p: &Partner, objects: &[NewObject]) -> Result<(), ApiError> {
         let now = (self.clock)();
         let mut store = self.store()?;
-        for o in objects {
+        // Only objects that carry a lifecycle property need reading.
+        for o in objects.iter().filter(|o| o.json.contains("\"lifecycle\"")) {
             let Ok(v) = serde_json::from_str::<Value>(&o.json) else {
                 continue;
             };

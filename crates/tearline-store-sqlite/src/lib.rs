@@ -235,61 +235,54 @@ pub fn timestamp_key(t: &str) -> String {
     }
 }
 
-/// The next `date_added` for a collection: `now`, or one microsecond after
-/// the collection's last, whichever is later.
-fn next_date_added(
-    tx: &Transaction<'_>,
-    collection: &str,
-    now: &str,
-) -> Result<String, StoreError> {
-    let last: Option<String> = tx
-        .query_row(
-            "SELECT date_added FROM objects WHERE collection = ?1 ORDER BY seq DESC LIMIT 1",
-            [collection],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(db)?;
-    let now = chrono::DateTime::parse_from_rfc3339(now)
-        .map_err(|e| StoreError::Conflict(format!("bad timestamp `{now}`: {e}")))?
-        .with_timezone(&chrono::Utc);
-    let next = match last.and_then(|l| chrono::DateTime::parse_from_rfc3339(&l).ok()) {
-        Some(l) if l.with_timezone(&chrono::Utc) >= now => {
-            l.with_timezone(&chrono::Utc) + chrono::Duration::microseconds(1)
-        }
-        _ => now,
-    };
-    Ok(next.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
-}
-
-/// Stores objects not already in the collection; returns `(id, version)`
-/// of each, stored or already there.
+/// Stores objects not already in the collection, in order, each with a
+/// `date_added` unique and increasing within the collection (`now`, or one
+/// microsecond after the collection's last, whichever is later). Returns
+/// `(id, version)` of each, stored or already there.
 fn insert_objects(
     tx: &Transaction<'_>,
     collection: &str,
     objects: &[NewObject],
     now: &str,
 ) -> Result<Vec<(String, String)>, StoreError> {
+    let last: Option<String> = tx
+        .prepare_cached(
+            "SELECT date_added FROM objects WHERE collection = ?1 ORDER BY seq DESC LIMIT 1",
+        )
+        .and_then(|mut st| st.query_row([collection], |r| r.get(0)).optional())
+        .map_err(db)?;
+    let now = chrono::DateTime::parse_from_rfc3339(now)
+        .map_err(|e| StoreError::Conflict(format!("bad timestamp `{now}`: {e}")))?
+        .with_timezone(&chrono::Utc);
+    let mut next = match last.and_then(|l| chrono::DateTime::parse_from_rfc3339(&l).ok()) {
+        Some(l) if l.with_timezone(&chrono::Utc) >= now => {
+            l.with_timezone(&chrono::Utc) + chrono::Duration::microseconds(1)
+        }
+        _ => now,
+    };
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO objects (collection, id, type, version, version_key, spec_version, date_added, json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .map_err(db)?;
     let mut done = Vec::with_capacity(objects.len());
     for o in objects {
-        let key = timestamp_key(&o.version);
-        let exists = tx
-            .query_row(
-                "SELECT 1 FROM objects WHERE collection = ?1 AND id = ?2 AND version_key = ?3",
-                params![collection, o.id, key],
-                |_| Ok(()),
-            )
-            .optional()
-            .map_err(db)?
-            .is_some();
-        if !exists {
-            let added = next_date_added(tx, collection, now)?;
-            tx.execute(
-                "INSERT INTO objects (collection, id, type, version, version_key, spec_version, date_added, json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![collection, o.id, o.object_type, o.version, key, o.spec_version, added, o.json],
-            )
+        let added = next.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+        let n = insert
+            .execute(params![
+                collection,
+                o.id,
+                o.object_type,
+                o.version,
+                timestamp_key(&o.version),
+                o.spec_version,
+                added,
+                o.json
+            ])
             .map_err(db)?;
+        if n == 1 {
+            next += chrono::Duration::microseconds(1);
         }
         done.push((o.id.clone(), o.version.clone()));
     }

@@ -364,3 +364,127 @@ pub fn run(args: &BenchArgs) -> Result<u8> {
     );
     Ok(0)
 }
+
+/// `tearline bench-taxii`: one client, the same for every server measured.
+#[derive(Args, Debug, Clone)]
+pub struct TaxiiBenchArgs {
+    /// What to call the server in the output.
+    #[arg(long)]
+    label: String,
+    /// The collection's URL (`.../collections/ID/`).
+    #[arg(long)]
+    collection: String,
+    #[arg(long)]
+    user: String,
+    #[arg(long)]
+    password: String,
+    /// Objects to post, then read back.
+    #[arg(long, default_value_t = 100_000)]
+    objects: usize,
+    /// Objects per POST envelope.
+    #[arg(long, default_value_t = 100)]
+    envelope: usize,
+    /// Objects per GET page.
+    #[arg(long, default_value_t = 100)]
+    page: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e3
+}
+
+fn bench_object(i: usize) -> serde_json::Value {
+    serde_json::json!({
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": format!("indicator--{:08x}-{:04x}-4444-8444-444444444444", i / 65536, i % 65536),
+        "created": "2026-03-21T10:00:00.000Z",
+        "modified": "2026-03-21T10:00:00.000Z",
+        "name": format!("Reconnaissance of concert venue entrances, pattern {i}"),
+        "pattern": format!("[url:value = 'http://example.test/{i}']"),
+        "pattern_type": "stix",
+        "valid_from": "2026-03-21T10:00:00Z",
+    })
+}
+
+pub fn taxii(args: &TaxiiBenchArgs) -> Result<u8> {
+    use base64::Engine;
+    let agent = ureq::AgentBuilder::new()
+        .timeout(std::time::Duration::from_secs(600))
+        .build();
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", args.user, args.password))
+    );
+    let media = "application/taxii+json;version=2.1";
+    let base = args.collection.trim_end_matches('/');
+
+    let mut post_lat = Vec::new();
+    let t = Instant::now();
+    let mut i = 0;
+    while i < args.objects {
+        let n = args.envelope.min(args.objects - i);
+        let body =
+            serde_json::json!({ "objects": (i..i + n).map(bench_object).collect::<Vec<_>>() })
+                .to_string();
+        let t0 = Instant::now();
+        let r = agent
+            .post(&format!("{base}/objects/"))
+            .set("Accept", media)
+            .set("Content-Type", media)
+            .set("Authorization", &auth)
+            .send_string(&body)
+            .with_context(|| format!("{}: POST failed", args.label))?;
+        let _ = r.into_string();
+        post_lat.push(t0.elapsed());
+        i += n;
+    }
+    let post_total = t.elapsed();
+
+    let mut get_lat = Vec::new();
+    let mut got = 0usize;
+    let mut next: Option<String> = None;
+    let t = Instant::now();
+    loop {
+        let mut url = format!("{base}/objects/?limit={}", args.page);
+        if let Some(n) = &next {
+            url.push_str(&format!("&next={n}"));
+        }
+        let t0 = Instant::now();
+        let r = agent
+            .get(&url)
+            .set("Accept", media)
+            .set("Authorization", &auth)
+            .call()
+            .with_context(|| format!("{}: GET failed", args.label))?;
+        let v: serde_json::Value = serde_json::from_str(&r.into_string()?)?;
+        get_lat.push(t0.elapsed());
+        got += v["objects"].as_array().map_or(0, Vec::len);
+        match (v["more"].as_bool(), v["next"].as_str()) {
+            (Some(true), Some(n)) => next = Some(n.to_string()),
+            _ => break,
+        }
+    }
+    let get_total = t.elapsed();
+    post_lat.sort();
+    get_lat.sort();
+    let out = serde_json::json!({
+        "label": args.label,
+        "objects": args.objects,
+        "read_back": got,
+        "post_objects_per_s": args.objects as f64 / post_total.as_secs_f64(),
+        "post_p50_ms": percentile(&post_lat, 0.50),
+        "post_p99_ms": percentile(&post_lat, 0.99),
+        "get_objects_per_s": got as f64 / get_total.as_secs_f64(),
+        "get_pages": get_lat.len(),
+        "get_p50_ms": percentile(&get_lat, 0.50),
+        "get_p99_ms": percentile(&get_lat, 0.99),
+    });
+    println!("{out}");
+    Ok(0)
+}

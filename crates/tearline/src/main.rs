@@ -144,6 +144,8 @@ enum Command {
     },
     /// Measure parse + release + leak check throughput against a naive baseline.
     Bench(bench::BenchArgs),
+    /// Measure a TAXII 2.1 server: POST then GET a collection (used by bench/taxii.py).
+    BenchTaxii(bench::TaxiiBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -365,5 +367,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             AuditCmd::Log { json } => commands::audit_log(&open()?, json),
         },
         Command::Bench(args) => bench::run(&args),
+        Command::BenchTaxii(args) => bench::taxii(&args),
     }
 }

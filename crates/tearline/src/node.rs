@@ -29,8 +29,36 @@ pub const KEY: &str = "node.key";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     pub node: NodeConfig,
+    #[serde(default)]
+    pub exchange: ExchangeConfig,
     #[serde(default, rename = "audience")]
     pub audiences: Vec<Audience>,
+}
+
+/// `[exchange]`: settings of `tearline serve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExchangeConfig {
+    /// The largest request body accepted, in bytes.
+    pub max_content_length: usize,
+    /// The most objects in one page.
+    pub page_size: usize,
+    /// Requests each partner may make per second, sustained.
+    pub rate_per_second: f64,
+    /// Requests a partner may make in a burst.
+    pub burst: f64,
+}
+
+impl Default for ExchangeConfig {
+    fn default() -> Self {
+        let d = tearline_exchange::Config::default();
+        ExchangeConfig {
+            max_content_length: d.max_content_length,
+            page_size: d.page_size,
+            rate_per_second: d.rate_per_second,
+            burst: d.burst,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,6 +137,7 @@ impl Node {
                 name: name.to_string(),
                 created: now()?,
             },
+            exchange: ExchangeConfig::default(),
             audiences: Audience::defaults(),
         };
         write_config(dir, &config)?;
