@@ -180,6 +180,24 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Runs one statement; when it changed a row, appends the audit entry
+    /// in the same transaction. Returns whether anything changed.
+    fn change_audited(
+        &mut self,
+        sql: &str,
+        args: &[&dyn rusqlite::ToSql],
+        audit: NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        let tx = self.write()?;
+        let n = tx.execute(sql, args).map_err(db)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        append(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
     fn write(&mut self) -> Result<Transaction<'_>, StoreError> {
         self.conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -454,16 +472,7 @@ impl Store for SqliteStore {
     }
 
     fn protect_remove(&mut self, key: &str, audit: NewAuditEntry) -> Result<bool, StoreError> {
-        let tx = self.write()?;
-        let n = tx
-            .execute("DELETE FROM protected_terms WHERE key = ?1", [key])
-            .map_err(db)?;
-        if n == 0 {
-            return Ok(false);
-        }
-        append(&tx, audit)?;
-        tx.commit().map_err(db)?;
-        Ok(true)
+        self.change_audited("DELETE FROM protected_terms WHERE key = ?1", &[&key], audit)
     }
 
     fn protected_terms(&self) -> Result<Vec<StoredTerm>, StoreError> {
@@ -735,32 +744,15 @@ impl Store for SqliteStore {
         at: &str,
         audit: NewAuditEntry,
     ) -> Result<bool, StoreError> {
-        let tx = self.write()?;
-        let n = tx
-            .execute(
-                "UPDATE partners SET password_sha256 = ?2, token_sha256 = ?3, rotated_at = ?4 WHERE name = ?1",
-                params![name, password_sha256, token_sha256, at],
-            )
-            .map_err(db)?;
-        if n == 0 {
-            return Ok(false);
-        }
-        append(&tx, audit)?;
-        tx.commit().map_err(db)?;
-        Ok(true)
+        self.change_audited(
+            "UPDATE partners SET password_sha256 = ?2, token_sha256 = ?3, rotated_at = ?4 WHERE name = ?1",
+            &[&name, &password_sha256, &token_sha256, &at],
+            audit,
+        )
     }
 
     fn partner_remove(&mut self, name: &str, audit: NewAuditEntry) -> Result<bool, StoreError> {
-        let tx = self.write()?;
-        let n = tx
-            .execute("DELETE FROM partners WHERE name = ?1", [name])
-            .map_err(db)?;
-        if n == 0 {
-            return Ok(false);
-        }
-        append(&tx, audit)?;
-        tx.commit().map_err(db)?;
-        Ok(true)
+        self.change_audited("DELETE FROM partners WHERE name = ?1", &[&name], audit)
     }
 
     fn warning_event(
