@@ -7,8 +7,9 @@ For each server the client (`tearline bench-taxii`, one thread, keep-alive)
 POSTs the objects in envelopes of 100, then GETs them back in pages of 100
 following `next`, and reports throughput and p50/p99 latency. The ratios
 compare throughput per object. medallion's memory backend checks each new
-object against every stored one, so it is measured on fewer objects
-(`--medallion-objects`) when N is large; the output says so.
+object against every stored one and pages slowly, so the full run (100,000
+objects each, the size the targets are judged on) takes over half an hour;
+`--medallion-objects` measures it on fewer, and the output says so.
 """
 
 import argparse
@@ -92,7 +93,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("tearline")
     ap.add_argument("--objects", type=int, default=100_000)
-    ap.add_argument("--medallion-objects", type=int, default=10_000)
+    ap.add_argument("--medallion-objects", type=int, default=100_000)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as work:
         os.makedirs(os.path.join(work, "m"))
@@ -114,8 +115,11 @@ def main():
         print(f"(medallion measured on {theirs['objects']} objects: its memory backend compares each new object with every stored one)")
     post_ratio = ours["post_objects_per_s"] / theirs["post_objects_per_s"]
     get_ratio = ours["get_objects_per_s"] / theirs["get_objects_per_s"]
-    print(f"ratio      POST {post_ratio:.1f}x   GET {get_ratio:.1f}x   (target >= 50x on both: {'met' if min(post_ratio, get_ratio) >= 50 else 'NOT met'})")
-    print(f"tearline   GET p99 for a page of 100: {ours['get_p99_ms']:.2f} ms (target <= 20 ms: {'met' if ours['get_p99_ms'] <= 20 else 'NOT met'})")
+    full = ours["objects"] == theirs["objects"] >= 100_000
+    verdict = ("met" if min(post_ratio, get_ratio) >= 50 else "NOT met") if full else "judged on 100,000 objects each"
+    print(f"ratio      POST {post_ratio:.1f}x   GET {get_ratio:.1f}x   (target >= 50x on both: {verdict})")
+    verdict = ("met" if ours["get_p99_ms"] <= 20 else "NOT met") if ours["objects"] >= 100_000 else "judged on 100,000 objects"
+    print(f"tearline   GET p99 for a page of 100: {ours['get_p99_ms']:.2f} ms (target <= 20 ms: {verdict})")
     if ours["read_back"] != ours["objects"] or theirs["read_back"] != theirs["objects"]:
         print("FAILED: a server did not return every object it accepted")
         sys.exit(1)

@@ -134,9 +134,13 @@ pub fn rotate(node: &mut Node, name: &str) -> Result<u8> {
 
 pub fn serve(node: Node, listen: &str) -> Result<u8> {
     let registry = node.registry()?;
+    let x = &node.config.exchange;
     let config = Config {
         title: node.config.node.name.clone(),
-        ..Config::default()
+        max_content_length: x.max_content_length,
+        page_size: x.page_size,
+        rate_per_second: x.rate_per_second,
+        burst: x.burst,
     };
     let audiences = node.config.audiences.clone();
     let state = Arc::new(AppState::new(node.store, config, audiences, registry));

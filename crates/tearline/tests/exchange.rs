@@ -265,3 +265,37 @@ fn a_tampered_object_is_refused_and_named() {
         "nothing of the refused page was stored"
     );
 }
+
+#[test]
+fn exchange_settings_in_the_config_reach_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("node");
+    ok(&a, &["init"]);
+    let cfg = a.join("tearline.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text
+        .replace("burst = 200.0", "burst = 2.0")
+        .replace("rate_per_second = 100.0", "rate_per_second = 0.001");
+    std::fs::write(&cfg, text).unwrap();
+    let creds = ok(&a, &["partner", "add", "north", "--audience", "liaison"]);
+    let token = creds
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("token:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let (_server, url) = serve(&a);
+    let status = |_: usize| {
+        ureq::get(&format!("{url}/api/"))
+            .set("Accept", "application/taxii+json;version=2.1")
+            .set("Authorization", &format!("Bearer {token}"))
+            .call()
+            .map(|r| r.status())
+            .unwrap_or_else(|e| match e {
+                ureq::Error::Status(s, _) => s,
+                other => panic!("{other}"),
+            })
+    };
+    let got: Vec<u16> = (0..3).map(status).collect();
+    assert_eq!(got, [200, 200, 429]);
+}
