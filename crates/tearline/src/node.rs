@@ -174,6 +174,22 @@ impl Node {
             .with_context(|| format!("failed to read `{}`", cfg_path.display()))?;
         let config: Config = toml::from_str(&text)
             .map_err(|e| coded(BAD_INPUT, format!("{}: {e}", cfg_path.display())))?;
+        let x = &config.exchange;
+        let bad = if x.page_size == 0 || x.page_size > 10_000 {
+            Some("page_size must be between 1 and 10000")
+        } else if x.max_content_length < 1024 {
+            Some("max_content_length must be at least 1024 bytes")
+        } else if !(x.rate_per_second > 0.0 && x.burst >= 1.0) {
+            Some("rate_per_second must be above 0 and burst at least 1")
+        } else {
+            None
+        };
+        if let Some(m) = bad {
+            bail!(coded(
+                BAD_INPUT,
+                format!("{}: [exchange] {m}", cfg_path.display())
+            ));
+        }
         for a in &config.audiences {
             Audience::new(a.name(), a.max(), a.sees_sources())
                 .map_err(|e| coded(BAD_INPUT, format!("{}: {e}", cfg_path.display())))?;

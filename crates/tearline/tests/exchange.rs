@@ -299,3 +299,19 @@ fn exchange_settings_in_the_config_reach_the_server() {
     let got: Vec<u16> = (0..3).map(status).collect();
     assert_eq!(got, [200, 200, 429]);
 }
+
+#[test]
+fn bad_exchange_settings_are_refused_with_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("node");
+    ok(&a, &["init"]);
+    let cfg = a.join("tearline.toml");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("page_size = 1000", "page_size = 0");
+    std::fs::write(&cfg, text).unwrap();
+    let o = run(&a, &["serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("tearline.toml: [exchange] page_size must be between 1 and 10000"));
+}
