@@ -48,8 +48,10 @@ def start_medallion(work):
     }
     with open(os.path.join(work, "data.json"), "w") as f:
         json.dump(data, f)
+    # medallion forgets a `next` token 30 s after the first page by default;
+    # walking 1,000 pages takes longer than that.
     config = {"backend": {"module": "medallion.backends.memory_backend", "module_class": "MemoryBackend",
-                          "filename": os.path.join(work, "data.json")},
+                          "filename": os.path.join(work, "data.json"), "session_timeout": 86400},
               "users": {"bench": "bench-password"}, "taxii": {"max_page_size": 100}}
     with open(os.path.join(work, "config.json"), "w") as f:
         json.dump(config, f)
@@ -84,9 +86,12 @@ def start_tearline(tl, work):
 
 
 def measure(tl, label, collection, user, password, n):
-    out = subprocess.run([tl, "bench-taxii", "--label", label, "--collection", collection, "--user", user,
-                          "--password", password, "--objects", str(n)], check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    r = subprocess.run([tl, "bench-taxii", "--label", label, "--collection", collection, "--user", user,
+                        "--password", password, "--objects", str(n)], capture_output=True, text=True)
+    if r.returncode != 0:
+        print(r.stderr)
+        sys.exit(f"the {label} run failed")
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def main():
