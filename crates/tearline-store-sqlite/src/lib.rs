@@ -16,7 +16,92 @@ use tearline_store::{
     StoredObject, StoredTerm, VersionMatch, WarningRecord,
 };
 
-const SCHEMA_VERSION: i64 = 4;
+/// The schema version: the number of migrations.
+const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The schema, one step per version.
+const MIGRATIONS: [&str; 4] = [
+    "CREATE TABLE protected_terms (
+                    key TEXT PRIMARY KEY,
+                    term TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    added_at TEXT NOT NULL,
+                    added_by TEXT NOT NULL
+                 );
+                 CREATE TABLE releases (
+                    id INTEGER PRIMARY KEY,
+                    released_at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    audience TEXT NOT NULL,
+                    format TEXT NOT NULL,
+                    report_name TEXT NOT NULL,
+                    report_title TEXT NOT NULL,
+                    report_sha256 TEXT NOT NULL,
+                    content_sha256 TEXT NOT NULL,
+                    output TEXT
+                 );
+                 CREATE TABLE audit (
+                    seq INTEGER PRIMARY KEY,
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                 );
+                 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    "CREATE TABLE objects (
+                    seq INTEGER PRIMARY KEY,
+                    collection TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    version_key TEXT NOT NULL,
+                    spec_version TEXT NOT NULL,
+                    date_added TEXT NOT NULL,
+                    json TEXT NOT NULL,
+                    UNIQUE (collection, id, version_key)
+                 );
+                 CREATE INDEX objects_by_id ON objects (collection, id, version_key);
+                 CREATE INDEX objects_by_seq ON objects (collection, seq);
+                 CREATE TABLE statuses (
+                    id TEXT PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    request_timestamp TEXT NOT NULL,
+                    successes TEXT NOT NULL,
+                    failures TEXT NOT NULL
+                 );
+                 CREATE TABLE partners (
+                    name TEXT PRIMARY KEY,
+                    audience TEXT NOT NULL,
+                    password_sha256 TEXT NOT NULL,
+                    token_sha256 TEXT NOT NULL UNIQUE,
+                    created_at TEXT NOT NULL,
+                    rotated_at TEXT NOT NULL
+                 );",
+    "CREATE TABLE warnings (
+                    id INTEGER PRIMARY KEY REFERENCES releases (id),
+                    report_id TEXT NOT NULL,
+                    audience TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    valid_from TEXT,
+                    valid_until TEXT NOT NULL
+                 );
+                 CREATE INDEX warnings_by_report ON warnings (report_id, audience);
+                 CREATE TABLE warning_events (
+                    seq INTEGER PRIMARY KEY,
+                    warning INTEGER NOT NULL REFERENCES warnings (id),
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    event TEXT NOT NULL
+                 );
+                 CREATE INDEX warning_events_by_warning ON warning_events (warning, seq);",
+    "CREATE TABLE cursors (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+];
 
 /// A node's SQLite database.
 pub struct SqliteStore {
@@ -53,129 +138,19 @@ impl SqliteStore {
                 "database schema version {v} is newer than this Tearline understands ({SCHEMA_VERSION})"
             )));
         }
-        if v < 1 {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
-            tx.execute_batch(
-                "CREATE TABLE protected_terms (
-                    key TEXT PRIMARY KEY,
-                    term TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    added_at TEXT NOT NULL,
-                    added_by TEXT NOT NULL
-                 );
-                 CREATE TABLE releases (
-                    id INTEGER PRIMARY KEY,
-                    released_at TEXT NOT NULL,
-                    actor TEXT NOT NULL,
-                    audience TEXT NOT NULL,
-                    format TEXT NOT NULL,
-                    report_name TEXT NOT NULL,
-                    report_title TEXT NOT NULL,
-                    report_sha256 TEXT NOT NULL,
-                    content_sha256 TEXT NOT NULL,
-                    output TEXT
-                 );
-                 CREATE TABLE audit (
-                    seq INTEGER PRIMARY KEY,
-                    at TEXT NOT NULL,
-                    actor TEXT NOT NULL,
-                    action TEXT NOT NULL,
-                    subject TEXT NOT NULL,
-                    detail TEXT NOT NULL,
-                    prev_hash TEXT NOT NULL,
-                    hash TEXT NOT NULL
-                 );
-                 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-                 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-                 PRAGMA user_version = 1;",
-            )
-            .map_err(db)?;
-            tx.commit().map_err(db)?;
-        }
-        if v < 2 {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
-            tx.execute_batch(
-                "CREATE TABLE objects (
-                    seq INTEGER PRIMARY KEY,
-                    collection TEXT NOT NULL,
-                    id TEXT NOT NULL,
-                    type TEXT NOT NULL,
-                    version TEXT NOT NULL,
-                    version_key TEXT NOT NULL,
-                    spec_version TEXT NOT NULL,
-                    date_added TEXT NOT NULL,
-                    json TEXT NOT NULL,
-                    UNIQUE (collection, id, version_key)
-                 );
-                 CREATE INDEX objects_by_id ON objects (collection, id, version_key);
-                 CREATE INDEX objects_by_seq ON objects (collection, seq);
-                 CREATE TABLE statuses (
-                    id TEXT PRIMARY KEY,
-                    owner TEXT NOT NULL,
-                    request_timestamp TEXT NOT NULL,
-                    successes TEXT NOT NULL,
-                    failures TEXT NOT NULL
-                 );
-                 CREATE TABLE partners (
-                    name TEXT PRIMARY KEY,
-                    audience TEXT NOT NULL,
-                    password_sha256 TEXT NOT NULL,
-                    token_sha256 TEXT NOT NULL UNIQUE,
-                    created_at TEXT NOT NULL,
-                    rotated_at TEXT NOT NULL
-                 );
-                 PRAGMA user_version = 2;",
-            )
-            .map_err(db)?;
-            tx.commit().map_err(db)?;
-        }
-        if v < 3 {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
-            tx.execute_batch(
-                "CREATE TABLE warnings (
-                    id INTEGER PRIMARY KEY REFERENCES releases (id),
-                    report_id TEXT NOT NULL,
-                    audience TEXT NOT NULL,
-                    title TEXT NOT NULL,
-                    valid_from TEXT,
-                    valid_until TEXT NOT NULL
-                 );
-                 CREATE INDEX warnings_by_report ON warnings (report_id, audience);
-                 CREATE TABLE warning_events (
-                    seq INTEGER PRIMARY KEY,
-                    warning INTEGER NOT NULL REFERENCES warnings (id),
-                    at TEXT NOT NULL,
-                    actor TEXT NOT NULL,
-                    event TEXT NOT NULL
-                 );
-                 CREATE INDEX warning_events_by_warning ON warning_events (warning, seq);
-                 PRAGMA user_version = 3;",
-            )
-            .map_err(db)?;
-            tx.commit().map_err(db)?;
-        }
-        if v < 4 {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
-            tx.execute_batch(
-                "CREATE TABLE cursors (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                 PRAGMA user_version = 4;",
-            )
-            .map_err(db)?;
-            tx.commit().map_err(db)?;
+        // Each migration runs in its own transaction with its version.
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            let version = i as i64 + 1;
+            if v < version {
+                let tx = self
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(db)?;
+                tx.execute_batch(sql).map_err(db)?;
+                tx.pragma_update(None, "user_version", version)
+                    .map_err(db)?;
+                tx.commit().map_err(db)?;
+            }
         }
         Ok(())
     }
