@@ -11,16 +11,17 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use tearline_model::{ProtectedTerm, TermKind};
 use tearline_store::{
-    chain, release_audit, AuditEntry, EnvelopeStatus, NewAuditEntry, NewObject, NewRelease,
-    NewWarning, ObjectPage, ObjectQuery, Partner, ReleaseRecord, Store, StoreError, StoredEvent,
-    StoredObject, StoredTerm, VersionMatch, WarningRecord,
+    chain, release_audit, AuditEntry, CaseSummary, DocumentStore, EnvelopeStatus, KeyPosting,
+    NewAuditEntry, NewDocument, NewObject, NewRelease, NewWarning, ObjectPage, ObjectQuery,
+    Partner, ReleaseRecord, Store, StoreError, StoredDocument, StoredEvent, StoredObject,
+    StoredTerm, VersionMatch, WarningRecord, NO_DAY,
 };
 
 /// The schema version: the number of migrations.
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// The schema, one step per version.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     "CREATE TABLE protected_terms (
                     key TEXT PRIMARY KEY,
                     term TEXT NOT NULL,
@@ -101,6 +102,36 @@ const MIGRATIONS: [&str; 4] = [
                  );
                  CREATE INDEX warning_events_by_warning ON warning_events (warning, seq);",
     "CREATE TABLE cursors (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    "CREATE TABLE cases (id INTEGER PRIMARY KEY);
+                 CREATE TABLE documents (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    source TEXT NOT NULL,
+                    url TEXT,
+                    title TEXT NOT NULL,
+                    published TEXT,
+                    lang TEXT,
+                    sha256 TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    extraction TEXT NOT NULL,
+                    keys TEXT NOT NULL,
+                    from_day INTEGER,
+                    until_day INTEGER,
+                    places TEXT NOT NULL,
+                    case_id INTEGER NOT NULL REFERENCES cases (id),
+                    ingested_at TEXT NOT NULL
+                 );
+                 CREATE INDEX documents_by_case ON documents (case_id, seq);
+                 CREATE TABLE doc_keys (
+                    key TEXT NOT NULL,
+                    from_day INTEGER NOT NULL,
+                    until_day INTEGER NOT NULL,
+                    doc INTEGER NOT NULL,
+                    case_id INTEGER NOT NULL,
+                    PRIMARY KEY (key, from_day, doc)
+                 ) WITHOUT ROWID;
+                 CREATE INDEX doc_keys_by_doc ON doc_keys (key, doc);
+                 CREATE TABLE key_df (key TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;",
 ];
 
 /// A node's SQLite database.
@@ -816,6 +847,267 @@ impl Store for SqliteStore {
             .prepare("SELECT name, audience, password_sha256, token_sha256, created_at, rotated_at FROM partners ORDER BY name")
             .map_err(db)?;
         let rows = st.query_map([], row_partner).map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+}
+
+fn insert_document(
+    tx: &Transaction<'_>,
+    d: &NewDocument,
+    case: Option<i64>,
+) -> Result<(i64, i64), StoreError> {
+    // A document with the same id is replaced whole.
+    let old: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT seq, keys FROM documents WHERE id = ?1",
+            [&d.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db)?;
+    if let Some((seq, keys)) = old {
+        for k in keys.split('\n').filter(|k| !k.is_empty()) {
+            tx.execute("UPDATE key_df SET df = df - 1 WHERE key = ?1", [k])
+                .map_err(db)?;
+            tx.execute(
+                "DELETE FROM doc_keys WHERE key = ?1 AND doc = ?2",
+                params![k, seq],
+            )
+            .map_err(db)?;
+        }
+        tx.execute("DELETE FROM documents WHERE seq = ?1", [seq])
+            .map_err(db)?;
+    }
+    let case_id = match case {
+        Some(c) => {
+            tx.execute("INSERT OR IGNORE INTO cases (id) VALUES (?1)", [c])
+                .map_err(db)?;
+            c
+        }
+        None => {
+            tx.execute("INSERT INTO cases DEFAULT VALUES", [])
+                .map_err(db)?;
+            tx.last_insert_rowid()
+        }
+    };
+    tx.prepare_cached(
+        "INSERT INTO documents (id, source, url, title, published, lang, sha256, text, extraction, keys,
+                                from_day, until_day, places, case_id, ingested_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )
+    .map_err(db)?
+    .execute(params![
+        d.id,
+        d.source,
+        d.url,
+        d.title,
+        d.published,
+        d.lang,
+        d.sha256,
+        d.text,
+        d.extraction,
+        d.keys.join("\n"),
+        d.from_day,
+        d.until_day,
+        d.places.join("\n"),
+        case_id,
+        d.ingested_at
+    ])
+    .map_err(db)?;
+    let seq = tx.last_insert_rowid();
+    let (from, until) = (d.from_day.unwrap_or(NO_DAY), d.until_day.unwrap_or(NO_DAY));
+    let mut key_st = tx
+        .prepare_cached("INSERT OR IGNORE INTO doc_keys (key, from_day, until_day, doc, case_id) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .map_err(db)?;
+    let mut df_st = tx
+        .prepare_cached("INSERT INTO key_df (key, df) VALUES (?1, 1) ON CONFLICT (key) DO UPDATE SET df = df + 1")
+        .map_err(db)?;
+    for k in &d.keys {
+        key_st
+            .execute(params![k, from, until, seq, case_id])
+            .map_err(db)?;
+        df_st.execute([k]).map_err(db)?;
+    }
+    Ok((seq, case_id))
+}
+
+fn row_document(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDocument> {
+    let lines = |s: String| -> Vec<String> {
+        s.split('\n')
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    Ok(StoredDocument {
+        seq: r.get(0)?,
+        case_id: r.get(1)?,
+        doc: NewDocument {
+            id: r.get(2)?,
+            source: r.get(3)?,
+            url: r.get(4)?,
+            title: r.get(5)?,
+            published: r.get(6)?,
+            lang: r.get(7)?,
+            sha256: r.get(8)?,
+            text: r.get(9)?,
+            extraction: r.get(10)?,
+            keys: lines(r.get(11)?),
+            from_day: r.get(12)?,
+            until_day: r.get(13)?,
+            places: lines(r.get(14)?),
+            ingested_at: r.get(15)?,
+        },
+    })
+}
+
+const DOCUMENT_COLUMNS: &str = "seq, case_id, id, source, url, title, published, lang, sha256, text, extraction, keys, from_day, until_day, places, ingested_at";
+
+impl DocumentStore for SqliteStore {
+    fn document_sha(&self, id: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT sha256 FROM documents WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)
+    }
+
+    fn add_document(
+        &mut self,
+        doc: &NewDocument,
+        case: Option<i64>,
+    ) -> Result<(i64, i64), StoreError> {
+        let tx = self.write()?;
+        let out = insert_document(&tx, doc, case)?;
+        tx.commit().map_err(db)?;
+        Ok(out)
+    }
+
+    fn add_documents(&mut self, docs: &[(NewDocument, i64)]) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        for (d, case) in docs {
+            insert_document(&tx, d, Some(*case))?;
+        }
+        tx.commit().map_err(db)
+    }
+
+    fn document_count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM documents", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(db)
+    }
+
+    fn key_df(&self, key: &str) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT df FROM key_df WHERE key = ?1")
+            .map_err(db)?
+            .query_row([key], |r| r.get::<_, i64>(0))
+            .optional()
+            .map_err(db)?
+            .unwrap_or(0)
+            .max(0) as u64)
+    }
+
+    fn key_postings(
+        &self,
+        key: &str,
+        from_min: i64,
+        from_max: i64,
+        until_min: i64,
+        limit: usize,
+    ) -> Result<Vec<KeyPosting>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT doc, case_id, from_day, until_day FROM doc_keys
+                 WHERE key = ?1 AND from_day BETWEEN ?2 AND ?3 AND until_day >= ?4
+                 ORDER BY from_day DESC LIMIT ?5",
+            )
+            .map_err(db)?;
+        let rows = st
+            .query_map(
+                params![key, from_min, from_max, until_min, limit as i64],
+                |r| {
+                    Ok(KeyPosting {
+                        doc: r.get(0)?,
+                        case_id: r.get(1)?,
+                        from_day: r.get(2)?,
+                        until_day: r.get(3)?,
+                    })
+                },
+            )
+            .map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn key_documents(&self, key: &str, limit: usize) -> Result<Vec<i64>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT doc FROM doc_keys WHERE key = ?1 ORDER BY doc DESC LIMIT ?2")
+            .map_err(db)?;
+        let rows = st
+            .query_map(params![key, limit as i64], |r| r.get(0))
+            .map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn document_places(&self, doc: i64) -> Result<Vec<String>, StoreError> {
+        let s: Option<String> = self
+            .conn
+            .prepare_cached("SELECT places FROM documents WHERE seq = ?1")
+            .map_err(db)?
+            .query_row([doc], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        Ok(s.unwrap_or_default()
+            .split('\n')
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect())
+    }
+
+    fn document(&self, seq: i64) -> Result<Option<StoredDocument>, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE seq = ?1"),
+                [seq],
+                row_document,
+            )
+            .optional()
+            .map_err(db)
+    }
+
+    fn cases(&self) -> Result<Vec<CaseSummary>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT case_id, COUNT(*), MIN(from_day), MAX(until_day) FROM documents
+                 GROUP BY case_id ORDER BY MAX(seq) DESC",
+            )
+            .map_err(db)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(CaseSummary {
+                    id: r.get(0)?,
+                    documents: r.get(1)?,
+                    from_day: r.get(2)?,
+                    until_day: r.get(3)?,
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn case_documents(&self, case: i64) -> Result<Vec<StoredDocument>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(&format!(
+                "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE case_id = ?1 ORDER BY seq"
+            ))
+            .map_err(db)?;
+        let rows = st.query_map([case], row_document).map_err(db)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db)
     }
 }

@@ -345,9 +345,126 @@ pub struct WarningRecord {
     pub events: Vec<StoredEvent>,
 }
 
+/// A document read into entities, about to be stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewDocument {
+    /// Its id: the one it came with, else derived from its content.
+    pub id: String,
+    /// Where it was read from (a path, a URL, `file.jsonl:12`).
+    pub source: String,
+    /// Its URL, if it has one.
+    pub url: Option<String>,
+    /// Its title (the first line, or a report's title).
+    pub title: String,
+    /// When it was published (`YYYY-MM-DD` or RFC 3339).
+    pub published: Option<String>,
+    /// Its language (ISO 639-1), if known.
+    pub lang: Option<String>,
+    /// SHA-256 of its text, hex.
+    pub sha256: String,
+    /// Its text.
+    pub text: String,
+    /// What was read from it (the extractor's JSON).
+    pub extraction: String,
+    /// The keys it is linked by.
+    pub keys: Vec<String>,
+    /// First day of its events (days since 1970-01-01).
+    pub from_day: Option<i64>,
+    /// Last day of its events.
+    pub until_day: Option<i64>,
+    /// Its cities and countries.
+    pub places: Vec<String>,
+    /// When it was stored (RFC 3339).
+    pub ingested_at: String,
+}
+
+/// A stored document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredDocument {
+    /// Its number at this node.
+    pub seq: i64,
+    /// The case it belongs to.
+    pub case_id: i64,
+    /// The document.
+    #[serde(flatten)]
+    pub doc: NewDocument,
+}
+
+/// A stored document carrying a key, for linking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPosting {
+    /// The document's number.
+    pub doc: i64,
+    /// Its case.
+    pub case_id: i64,
+    /// Its first day.
+    pub from_day: i64,
+    /// Its last day.
+    pub until_day: i64,
+}
+
+/// A case and its extent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    /// Its number.
+    pub id: i64,
+    /// How many documents it holds.
+    pub documents: i64,
+    /// First day of its documents' events (`YYYY-MM-DD` as days since 1970).
+    pub from_day: Option<i64>,
+    /// Last day.
+    pub until_day: Option<i64>,
+}
+
+/// The day stored for the keys of a document with no date: far outside any
+/// window a linker asks about.
+pub const NO_DAY: i64 = -1_000_000;
+
+/// Documents and cases: what fusion reads and writes.
+pub trait DocumentStore {
+    /// The SHA-256 of the stored document with this id.
+    fn document_sha(&self, id: &str) -> Result<Option<String>, StoreError>;
+    /// Stores a document in a case (`None`: a new case), replacing any
+    /// stored document with the same id, in one transaction. Returns the
+    /// document's number and its case.
+    fn add_document(
+        &mut self,
+        doc: &NewDocument,
+        case: Option<i64>,
+    ) -> Result<(i64, i64), StoreError>;
+    /// Stores many documents with known cases in one transaction (bulk
+    /// loads).
+    fn add_documents(&mut self, docs: &[(NewDocument, i64)]) -> Result<(), StoreError>;
+    /// How many documents are stored.
+    fn document_count(&self) -> Result<u64, StoreError>;
+    /// How many documents carry `key`.
+    fn key_df(&self, key: &str) -> Result<u64, StoreError>;
+    /// Up to `limit` documents carrying `key` whose first day lies in
+    /// `from_min..=from_max` and whose last day is at least `until_min`.
+    fn key_postings(
+        &self,
+        key: &str,
+        from_min: i64,
+        from_max: i64,
+        until_min: i64,
+        limit: usize,
+    ) -> Result<Vec<KeyPosting>, StoreError>;
+    /// Up to `limit` documents carrying `key`, newest first, whatever their
+    /// days.
+    fn key_documents(&self, key: &str, limit: usize) -> Result<Vec<i64>, StoreError>;
+    /// A document's places.
+    fn document_places(&self, doc: i64) -> Result<Vec<String>, StoreError>;
+    /// One document.
+    fn document(&self, seq: i64) -> Result<Option<StoredDocument>, StoreError>;
+    /// Every case, newest first.
+    fn cases(&self) -> Result<Vec<CaseSummary>, StoreError>;
+    /// The documents of one case, oldest first.
+    fn case_documents(&self, case: i64) -> Result<Vec<StoredDocument>, StoreError>;
+}
+
 /// Everything a node stores. Each mutating call is atomic and appends its
 /// audit entry in the same transaction.
-pub trait Store {
+pub trait Store: DocumentStore {
     /// Adds a protected term; `key` is its normalised form, unique in the
     /// registry. Returns false if a term with that key is already there.
     fn protect_add(

@@ -10,6 +10,7 @@ mod commands;
 mod exit;
 mod node;
 mod partners;
+mod reading;
 mod remotes;
 mod reports;
 mod warnings;
@@ -116,6 +117,37 @@ enum Command {
     /// Reports received from a remote.
     Received {
         remote: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read one document and print every entity found in it.
+    Extract {
+        file: PathBuf,
+        /// Its publication date (YYYY-MM-DD): relative dates resolve against it.
+        #[arg(long)]
+        published: Option<String>,
+        /// Its language (ISO 639-1).
+        #[arg(long)]
+        lang: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read documents (.txt, .md, .html, .jsonl; directories are walked) and link them into cases.
+    Ingest {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The publication date of documents that do not give one.
+        #[arg(long)]
+        published: Option<String>,
+    },
+    /// Cases: documents linked by shared entities, times and places.
+    Cases {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One case: its documents, entities, timeline and fact table.
+    Case {
+        id: i64,
         #[arg(long)]
         json: bool,
     },
@@ -366,6 +398,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             AuditCmd::Verify => commands::audit_verify(&open()?),
             AuditCmd::Log { json } => commands::audit_log(&open()?, json),
         },
+        Command::Extract { file, published, lang, json } => {
+            reading::extract_cmd(&file, published.as_deref(), lang.as_deref(), json)
+        }
+        Command::Ingest { paths, published } => reading::ingest(&mut open()?, &paths, published.as_deref()),
+        Command::Cases { json } => reading::cases(&open()?, json),
+        Command::Case { id, json } => reading::case(&open()?, id, json),
         Command::Bench(args) => bench::run(&args),
         Command::BenchTaxii(args) => bench::taxii(&args),
     }

@@ -1,0 +1,450 @@
+//! The knowledge base: the shipped gazetteers, loaded once.
+//!
+//! Every name of every entry becomes one pattern of a single Aho-Corasick
+//! automaton over folded text (see `fold.rs`). A pattern remembers which
+//! entries carry that name and how it must be written to count: acronyms
+//! only in capitals ("IS" is not "is"), proper names with their capitals
+//! ("The Base" is not "the base"), target words in any case.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::fold::fold;
+use crate::{EntityKind, PlaceKind};
+
+/// One canonical entity the knowledge base knows.
+#[derive(Debug, Clone)]
+pub struct KbEntry {
+    /// Canonical id, e.g. `group:is-k`, `city:524901`, `country:RU`.
+    pub id: String,
+    /// Canonical name.
+    pub name: String,
+    /// What it is.
+    pub kind: EntityKind,
+    /// For places: which kind.
+    pub place_kind: Option<PlaceKind>,
+    /// The parent entity's id: a group's movement, a city's region or
+    /// country, a region's country.
+    pub parent: Option<String>,
+    /// ISO 3166-1 alpha-2 code of the country it is in (places, orgs).
+    pub country: Option<String>,
+    /// Population (cities, regions as the sum of their cities).
+    pub population: u64,
+    /// Designation lists (groups) or the organisation's kind (orgs).
+    pub tags: Vec<String>,
+    /// Every name it is known by, the canonical one first.
+    pub aliases: Vec<String>,
+}
+
+/// How a name must be written in the text to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Casing {
+    /// Any case (target words).
+    Any,
+    /// Exactly as written (acronyms of up to five capitals).
+    Exact,
+    /// At least this many words starting with a capital (proper names).
+    Capitals(u8),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Pattern {
+    /// The name as written in the data file.
+    pub written: String,
+    pub casing: Casing,
+    /// Counts only after a preposition ("in Reading"): the name is also a
+    /// common word.
+    pub needs_context: bool,
+    /// Entries carrying this name.
+    pub entries: Vec<u32>,
+}
+
+/// The loaded knowledge base.
+pub struct Kb {
+    entries: Vec<KbEntry>,
+    by_id: HashMap<String, u32>,
+    pub(crate) patterns: Vec<Pattern>,
+    pub(crate) automaton: AhoCorasick,
+}
+
+static BUILTIN: LazyLock<Kb> = LazyLock::new(|| {
+    Kb::from_sources(&Sources {
+        groups: include_str!("../data/groups.tsv"),
+        orgs: include_str!("../data/orgs.tsv"),
+        countries: include_str!("../data/countries.tsv"),
+        cities: include_str!("../data/cities.tsv"),
+        targets: include_str!("../data/targets.tsv"),
+    })
+    .unwrap_or_else(|e| panic!("bug: the shipped knowledge base does not load: {e}"))
+});
+
+/// The texts of the data files a knowledge base is built from.
+pub struct Sources<'a> {
+    /// `groups.tsv`.
+    pub groups: &'a str,
+    /// `orgs.tsv`.
+    pub orgs: &'a str,
+    /// `countries.tsv`.
+    pub countries: &'a str,
+    /// `cities.tsv`.
+    pub cities: &'a str,
+    /// `targets.tsv`.
+    pub targets: &'a str,
+}
+
+/// A data file that does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct KbError {
+    /// The data file.
+    pub file: &'static str,
+    /// The 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn rows<'a>(
+    file: &'static str,
+    text: &'a str,
+    columns: usize,
+) -> impl Iterator<Item = Result<(usize, Vec<&'a str>), KbError>> + 'a {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty())
+        .map(move |(i, l)| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            if cols.len() != columns {
+                return Err(KbError {
+                    file,
+                    line: i + 1,
+                    message: format!(
+                        "expected {columns} tab-separated columns, found {}",
+                        cols.len()
+                    ),
+                });
+            }
+            Ok((i + 1, cols))
+        })
+}
+
+fn names(s: &str) -> Vec<String> {
+    s.split('|')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn opt(s: &str) -> Option<String> {
+    (s != "-" && !s.is_empty()).then(|| s.to_string())
+}
+
+impl Kb {
+    /// The knowledge base shipped inside the binary.
+    pub fn builtin() -> &'static Kb {
+        &BUILTIN
+    }
+
+    /// Builds a knowledge base from data files.
+    pub fn from_sources(src: &Sources) -> Result<Kb, KbError> {
+        let mut entries = Vec::new();
+        for row in rows("groups.tsv", src.groups, 4) {
+            let (_, c) = row?;
+            let aliases = names(c[3]);
+            entries.push(KbEntry {
+                id: format!("group:{}", c[0]),
+                name: aliases[0].clone(),
+                kind: EntityKind::Group,
+                place_kind: None,
+                parent: opt(c[1]).map(|p| format!("group:{p}")),
+                country: None,
+                population: 0,
+                tags: c[2]
+                    .split(',')
+                    .filter(|t| *t != "-")
+                    .map(str::to_string)
+                    .collect(),
+                aliases,
+            });
+        }
+        for row in rows("orgs.tsv", src.orgs, 4) {
+            let (_, c) = row?;
+            let aliases = names(c[3]);
+            entries.push(KbEntry {
+                id: format!("org:{}", c[0]),
+                name: aliases[0].clone(),
+                kind: EntityKind::Org,
+                place_kind: None,
+                parent: None,
+                country: opt(c[2]),
+                population: 0,
+                tags: vec![c[1].to_string()],
+                aliases,
+            });
+        }
+        for row in rows("countries.tsv", src.countries, 2) {
+            let (_, c) = row?;
+            let aliases = names(c[1]);
+            entries.push(KbEntry {
+                id: format!("country:{}", c[0]),
+                name: aliases[0].clone(),
+                kind: EntityKind::Place,
+                place_kind: Some(PlaceKind::Country),
+                parent: None,
+                country: Some(c[0].to_string()),
+                population: 0,
+                tags: Vec::new(),
+                aliases,
+            });
+        }
+        let mut regions: HashMap<(String, String), usize> = HashMap::new();
+        let mut city_names: HashMap<String, ()> = HashMap::new();
+        for row in rows("cities.tsv", src.cities, 5) {
+            let (line, c) = row?;
+            let population = c[3].parse().map_err(|_| KbError {
+                file: "cities.tsv",
+                line,
+                message: format!("population `{}` is not a number", c[3]),
+            })?;
+            let aliases = names(c[4]);
+            if aliases
+                .first()
+                .is_none_or(|a| a.trim_start_matches('~').is_empty())
+            {
+                return Err(KbError {
+                    file: "cities.tsv",
+                    line,
+                    message: "a city needs a name".into(),
+                });
+            }
+            let parent = if c[2].is_empty() {
+                format!("country:{}", c[1])
+            } else {
+                let key = (c[1].to_string(), c[2].to_string());
+                let next = entries.len();
+                let idx = *regions.entry(key).or_insert(next);
+                if idx == next {
+                    entries.push(KbEntry {
+                        id: format!("region:{}:{}", c[1], slug(c[2])),
+                        name: c[2].to_string(),
+                        kind: EntityKind::Place,
+                        place_kind: Some(PlaceKind::Region),
+                        parent: Some(format!("country:{}", c[1])),
+                        country: Some(c[1].to_string()),
+                        population: 0,
+                        tags: Vec::new(),
+                        aliases: Vec::new(),
+                    });
+                }
+                entries[idx].population += population;
+                entries[idx].id.clone()
+            };
+            for a in &aliases {
+                city_names.insert(fold(a.trim_start_matches('~')), ());
+            }
+            entries.push(KbEntry {
+                id: format!("city:{}", c[0]),
+                name: aliases[0].trim_start_matches('~').to_string(),
+                kind: EntityKind::Place,
+                place_kind: Some(PlaceKind::City),
+                parent: Some(parent),
+                country: Some(c[1].to_string()),
+                population,
+                tags: Vec::new(),
+                aliases,
+            });
+        }
+        // A region is matched by its name when no city has it, and always
+        // with a suffix: "Moscow Oblast", "Moscow region".
+        for e in entries.iter_mut() {
+            if e.place_kind == Some(PlaceKind::Region) && e.aliases.is_empty() {
+                let n = e.name.clone();
+                if !city_names.contains_key(&fold(&n)) && n.chars().count() > 3 {
+                    e.aliases.push(n.clone());
+                }
+                for suffix in [
+                    "Region",
+                    "region",
+                    "Oblast",
+                    "oblast",
+                    "Province",
+                    "province",
+                    "Governorate",
+                    "State",
+                ] {
+                    if !n.ends_with(suffix) {
+                        e.aliases.push(format!("{n} {suffix}"));
+                    }
+                }
+            }
+        }
+        for row in rows("targets.tsv", src.targets, 3) {
+            let (_, c) = row?;
+            let mut aliases = vec![c[1].to_string()];
+            aliases.extend(names(c[2]));
+            entries.push(KbEntry {
+                id: format!("target:{}", c[0]),
+                name: c[1].to_string(),
+                kind: EntityKind::Target,
+                place_kind: None,
+                parent: None,
+                country: None,
+                population: 0,
+                tags: Vec::new(),
+                aliases,
+            });
+        }
+
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        let mut patterns: Vec<Pattern> = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            for a in &e.aliases {
+                if a.contains('(') {
+                    continue; // a display name with a disambiguator
+                }
+                let (a, needs_context) = match a.strip_prefix('~') {
+                    Some(rest) => (rest, true),
+                    None => (a.as_str(), false),
+                };
+                let casing = if e.kind == EntityKind::Target {
+                    Casing::Any
+                } else {
+                    casing_of(a)
+                };
+                let key = fold(a);
+                let p = *by_name.entry(key).or_insert_with(|| {
+                    patterns.push(Pattern {
+                        written: a.to_string(),
+                        casing,
+                        needs_context,
+                        entries: Vec::new(),
+                    });
+                    patterns.len() - 1
+                });
+                let pat = &mut patterns[p];
+                if !pat.entries.contains(&(i as u32)) {
+                    pat.entries.push(i as u32);
+                }
+                // The loosest casing among the entries sharing the name.
+                pat.casing = looser(pat.casing, casing);
+                pat.needs_context &= needs_context;
+            }
+        }
+        let mut keys: Vec<(usize, String)> = by_name.into_iter().map(|(k, v)| (v, k)).collect();
+        keys.sort();
+        // Standard semantics so that every name ending at a position is
+        // reported: when the longest is written wrongly ("Amaq news
+        // agency" for "Amaq News Agency") a shorter one ("Amaq") still counts.
+        let automaton = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .match_kind(MatchKind::Standard)
+            .build(keys.iter().map(|(_, k)| k))
+            .or_else(|_| {
+                AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
+                    .match_kind(MatchKind::Standard)
+                    .build(keys.iter().map(|(_, k)| k))
+            })
+            .map_err(|e| KbError {
+                file: "knowledge base",
+                line: 0,
+                message: format!("cannot build the name automaton: {e}"),
+            })?;
+        let by_id = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.clone(), i as u32))
+            .collect();
+        Ok(Kb {
+            entries,
+            by_id,
+            patterns,
+            automaton,
+        })
+    }
+
+    /// Every entry.
+    pub fn entries(&self) -> &[KbEntry] {
+        &self.entries
+    }
+
+    /// An entry by index.
+    pub(crate) fn entry(&self, i: u32) -> &KbEntry {
+        &self.entries[i as usize]
+    }
+
+    /// An entry by canonical id.
+    pub fn get(&self, id: &str) -> Option<&KbEntry> {
+        self.by_id.get(id).map(|&i| self.entry(i))
+    }
+
+    /// How many names the automaton knows.
+    pub fn name_count(&self) -> usize {
+        self.patterns.len()
+    }
+}
+
+fn casing_of(a: &str) -> Casing {
+    let letters: Vec<char> = a.chars().filter(|c| c.is_alphabetic()).collect();
+    if letters.len() <= 5 && letters.iter().all(|c| c.is_uppercase()) && !letters.is_empty() {
+        return Casing::Exact;
+    }
+    let caps = a
+        .split([' ', '-'])
+        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+        .count();
+    Casing::Capitals(caps.min(255) as u8)
+}
+
+fn looser(a: Casing, b: Casing) -> Casing {
+    match (a, b) {
+        (Casing::Any, _) | (_, Casing::Any) => Casing::Any,
+        (Casing::Capitals(x), Casing::Capitals(y)) => Casing::Capitals(x.min(y)),
+        (Casing::Capitals(x), Casing::Exact) | (Casing::Exact, Casing::Capitals(x)) => {
+            Casing::Capitals(x)
+        }
+        (Casing::Exact, Casing::Exact) => Casing::Exact,
+    }
+}
+
+/// Whether `surface` (from the text) is written as the pattern requires.
+pub(crate) fn casing_ok(casing: Casing, written: &str, surface: &str) -> bool {
+    match casing {
+        Casing::Any => true,
+        Casing::Exact => {
+            // Acronyms: the same letters in the same case (a possessive or
+            // dash variant still counts).
+            let w: Vec<char> = written.chars().filter(|c| c.is_alphanumeric()).collect();
+            let s: Vec<char> = surface.chars().filter(|c| c.is_alphanumeric()).collect();
+            w == s
+        }
+        Casing::Capitals(n) => {
+            let caps = surface
+                .split([' ', '-', '\n', '\t'])
+                .filter(|w| w.chars().next().is_some_and(|c| !c.is_lowercase()))
+                .count();
+            let first_ok = !written.chars().next().is_some_and(char::is_uppercase)
+                || surface.chars().next().is_some_and(|c| !c.is_lowercase());
+            caps >= n as usize && first_ok
+        }
+    }
+}
+
+/// A lower-case, dash-separated form of a name for ids.
+pub fn slug(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in fold(s).chars() {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}

@@ -1,0 +1,900 @@
+//! The reading pipeline: gazetteer matches, rule-based entities, dates,
+//! figures, then people's later mentions, parents, and statements.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::fold::Folded;
+use crate::kb::{casing_ok, slug, Kb};
+use crate::{dates, figures, Context, Entity, EntityKind, PlaceKind};
+
+pub(crate) fn read(kb: &Kb, text: &str, ctx: &Context) -> Vec<Entity> {
+    let folded = Folded::new(text);
+    let mut found = gazetteer(kb, text, &folded);
+    found.extend(venues(text));
+    found.extend(orgs(text));
+    found.extend(people(text));
+    found.extend(unknown_groups(kb, text, &found));
+    found.extend(
+        dates::find(text, ctx.published)
+            .into_iter()
+            .map(date_entity(text)),
+    );
+    found.extend(figures::find(text).into_iter().map(|f| {
+        let mut e = Entity::new(
+            f.start,
+            f.end,
+            EntityKind::Casualty,
+            &text[f.start..f.end],
+            format!("casualty:{:?}", f.figure.counts).to_lowercase(),
+            format!("{:?}", f.figure.counts).to_lowercase(),
+        );
+        e.figure = Some(f.figure);
+        e
+    }));
+    let mut kept = resolve_overlaps(found);
+    anchor_windows(text, &mut kept, ctx);
+    link_surnames(text, &mut kept);
+    link_new_groups(text, &mut kept);
+    kept.sort_by_key(|e| (e.byte_start, std::cmp::Reverse(e.byte_end)));
+    parents(kb, &mut kept);
+    let statements = statements(text, &kept);
+    kept.extend(statements);
+    kept.sort_by_key(|e| {
+        (
+            e.byte_start,
+            e.kind == EntityKind::Statement,
+            std::cmp::Reverse(e.byte_end),
+        )
+    });
+    kept
+}
+
+/// A window stated in the same sentence after a date ("warned on March 7
+/// ... over the next 48 hours") runs from that date, not from publication.
+fn anchor_windows(text: &str, kept: &mut [Entity], ctx: &Context) {
+    let Some(published) = ctx.published else {
+        return;
+    };
+    let bounds = sentences(text);
+    let days: Vec<(usize, chrono::NaiveDate)> = kept
+        .iter()
+        .filter(|e| e.kind == EntityKind::Date)
+        .filter_map(|e| Some((e.byte_start, e.date.as_deref()?.parse().ok()?)))
+        .collect();
+    for e in kept.iter_mut().filter(|e| e.kind == EntityKind::Window) {
+        let (Some(from), Some(until)) = (
+            e.from
+                .as_deref()
+                .and_then(|d| d.parse::<chrono::NaiveDate>().ok()),
+            e.until
+                .as_deref()
+                .and_then(|d| d.parse::<chrono::NaiveDate>().ok()),
+        ) else {
+            continue;
+        };
+        if from != published {
+            continue;
+        }
+        let Some(&(ss, _)) = bounds
+            .iter()
+            .find(|(s, en)| *s <= e.byte_start && e.byte_start < *en)
+        else {
+            continue;
+        };
+        if let Some(&(_, anchor)) = days.iter().rfind(|(at, _)| *at >= ss && *at < e.byte_start) {
+            let len = until - from;
+            e.from = Some(anchor.to_string());
+            e.until = Some((anchor + len).to_string());
+            e.name = format!("{}..{}", anchor, anchor + len);
+            e.id = format!("window:{}", e.name);
+        }
+    }
+}
+
+/// Rule-found entities have priority 1, gazetteer entries 2: on the same
+/// span the gazetteer wins.
+fn resolve_overlaps(mut found: Vec<Entity>) -> Vec<Entity> {
+    found.sort_by_key(|e| {
+        (
+            e.byte_start,
+            std::cmp::Reverse(e.byte_end),
+            std::cmp::Reverse(priority(e)),
+        )
+    });
+    let mut kept: Vec<Entity> = Vec::with_capacity(found.len());
+    for e in found {
+        // Figures and dates may sit inside other entities' spans only if
+        // they do not overlap; longer and earlier spans win.
+        if kept
+            .iter()
+            .rev()
+            .take(8)
+            .any(|k| k.byte_start < e.byte_end && e.byte_start < k.byte_end)
+        {
+            continue;
+        }
+        kept.push(e);
+    }
+    kept
+}
+
+fn priority(e: &Entity) -> u8 {
+    match e.kind {
+        EntityKind::Date | EntityKind::Window | EntityKind::Casualty => 3,
+        _ if e.id.starts_with("group:new:") || e.id.starts_with("venue:") => 1,
+        EntityKind::Person => 1,
+        _ => 2,
+    }
+}
+
+const PREPOSITIONS: &[&str] = &[
+    "in", "at", "near", "from", "to", "of", "outside", "into", "around", "across", "towards",
+    "toward", "between", "and", "via", "à", "en", "nach", "bei", "aus",
+];
+
+fn gazetteer(kb: &Kb, text: &str, f: &Folded) -> Vec<Entity> {
+    let mut hits: Vec<(usize, usize, usize)> = Vec::new();
+    for m in kb.automaton.find_overlapping_iter(&f.text) {
+        let (fs, fe) = (m.start(), m.end());
+        let before = f.text[..fs].chars().next_back();
+        let after = f.text[fe..].chars().next();
+        if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
+            continue;
+        }
+        let pat = &kb.patterns[m.pattern().as_usize()];
+        let (s, e) = f.original(fs, fe);
+        let surface = &text[s..e];
+        if !casing_ok(pat.casing, &pat.written, surface) {
+            continue;
+        }
+        if pat.needs_context {
+            let prev = text[..s].split_whitespace().next_back().unwrap_or("");
+            if !PREPOSITIONS.contains(&prev.to_lowercase().as_str()) {
+                continue;
+            }
+        }
+        hits.push((s, e, m.pattern().as_usize()));
+    }
+    // Longest first at each start, then no overlaps.
+    hits.sort_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
+    let mut end = 0;
+    hits.retain(|&(s, e, _)| {
+        if s < end {
+            return false;
+        }
+        end = e;
+        true
+    });
+    // Countries named in the text decide between places of one name.
+    let countries: HashSet<&str> = hits
+        .iter()
+        .flat_map(|&(_, _, p)| kb.patterns[p].entries.iter())
+        .map(|&i| kb.entry(i))
+        .filter(|e| e.place_kind == Some(PlaceKind::Country))
+        .filter_map(|e| e.country.as_deref())
+        .collect();
+    hits.into_iter()
+        .filter_map(|(s, e, p)| {
+            let pat = &kb.patterns[p];
+            let best = pat.entries.iter().map(|&i| kb.entry(i)).max_by_key(|en| {
+                let in_doc = en.country.as_deref().is_some_and(|c| countries.contains(c));
+                let rank = match (en.kind, en.place_kind) {
+                    (EntityKind::Group, _) => 6,
+                    (EntityKind::Org, _) => 5,
+                    (_, Some(PlaceKind::Country)) => 4,
+                    (_, Some(PlaceKind::City)) => 3,
+                    (_, Some(PlaceKind::Region)) => 2,
+                    _ => 1,
+                };
+                (in_doc, rank, en.population)
+            })?;
+            let mut ent = Entity::new(
+                s,
+                e,
+                best.kind,
+                &text[s..e],
+                best.id.clone(),
+                best.name.clone(),
+            );
+            ent.place_kind = best.place_kind;
+            ent.parent = best.parent.clone();
+            ent.country = best.country.clone();
+            if best.kind == EntityKind::Org {
+                ent.role = best.tags.first().cloned();
+            }
+            Some(ent)
+        })
+        .collect()
+}
+
+fn date_entity(text: &str) -> impl Fn(dates::Found) -> Entity + '_ {
+    move |f| match f.what {
+        dates::When::Day { date, part } => {
+            let d = date.map(|d| d.to_string());
+            let mut e = Entity::new(
+                f.start,
+                f.end,
+                EntityKind::Date,
+                &text[f.start..f.end],
+                format!("date:{}", d.as_deref().unwrap_or("unresolved")),
+                d.clone().unwrap_or_else(|| "unresolved".into()),
+            );
+            e.date = d;
+            e.part_of_day = part.map(str::to_string);
+            e
+        }
+        dates::When::Window { from, until, grain } => {
+            let from = from.map(|d| d.to_string());
+            let until = until.map(|d| d.to_string());
+            let name = format!(
+                "{}..{}",
+                from.as_deref().unwrap_or("?"),
+                until.as_deref().unwrap_or("?")
+            );
+            let mut e = Entity::new(
+                f.start,
+                f.end,
+                EntityKind::Window,
+                &text[f.start..f.end],
+                format!("window:{name}"),
+                name,
+            );
+            e.from = from;
+            e.until = until;
+            e.grain = Some(grain.to_string());
+            e
+        }
+    }
+}
+
+fn re(pattern: &str) -> Regex {
+    Regex::new(pattern).unwrap_or_else(|e| panic!("bug: bad pattern: {e}"))
+}
+
+const LEADING_STOP: &[&str] = &[
+    "The",
+    "In",
+    "At",
+    "On",
+    "A",
+    "An",
+    "Near",
+    "From",
+    "To",
+    "After",
+    "Before",
+    "When",
+    "While",
+    "Outside",
+    "Inside",
+    "Since",
+    "By",
+    "Of",
+    "For",
+    "And",
+    "But",
+    "Then",
+    "Yesterday",
+    "Today",
+    "Last",
+    "Next",
+    "This",
+    "That",
+    "Police",
+    "Officials",
+    "Witnesses",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "According",
+    "Earlier",
+    "Later",
+    "Meanwhile",
+    "However",
+    "Gunmen",
+    "Attackers",
+];
+
+/// Drops leading sentence words from a capitalised run; returns the byte
+/// offset of what is left within `s`.
+fn trim_leading(s: &str) -> usize {
+    let mut off = 0;
+    loop {
+        let rest = &s[off..];
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..word_end];
+        if word_end < rest.len() && LEADING_STOP.contains(&word) {
+            off += word_end;
+            off += s[off..].len() - s[off..].trim_start().len();
+        } else {
+            return off;
+        }
+    }
+}
+
+static VENUE: LazyLock<Regex> = LazyLock::new(|| {
+    let word = r"\p{Lu}[\p{L}\d'’&.-]*";
+    re(&format!(
+        r"(?x)
+        \b(?P<n1>(?:{word}\s+){{1,4}})(?P<k1>City\s+Hall|Concert\s+Hall|Hall|Arena|Stadium|Theatre|Theater|Mall|Cathedral|Mosque|Church|Synagogue|Hotel|Centre|Center|Airport|Station|Square|Market|Palace|Club|Temple)\b
+        | \bthe\s+(?P<n2>{word}(?:\s+{word}){{0,4}})\s+(?P<k2>concert\s+venue|concert\s+hall|music\s+venue|music\s+hall|venue|shopping\s+(?:centre|center|mall)|nightclub|stadium|arena|theatre|theater|mosque|church|synagogue|hotel|airport|railway\s+station|metro\s+station)\b
+        | \b(?P<d1>{word}(?:\s+{word})?)\s+(?:district|neighbourhood|neighborhood|suburb|arrondissement)\b
+        | \b(?:district|suburb)\s+of\s+(?P<d2>{word}(?:\s+{word})?)
+        "
+    ))
+});
+
+fn venues(text: &str) -> Vec<Entity> {
+    let mut out = Vec::new();
+    for c in VENUE.captures_iter(text) {
+        let (m, kind, noun) = if let Some(n) = c.name("n1") {
+            let k = c.name("k1").map_or("", |k| k.as_str());
+            let Some(m) = c.get(0) else { continue };
+            (n.start()..m.end(), PlaceKind::Venue, k)
+        } else if let Some(n) = c.name("n2") {
+            (
+                n.range(),
+                PlaceKind::Venue,
+                c.name("k2").map_or("", |k| k.as_str()),
+            )
+        } else if let Some(d) = c.name("d1").or_else(|| c.name("d2")) {
+            (d.range(), PlaceKind::District, "")
+        } else {
+            continue;
+        };
+        let raw = &text[m.clone()];
+        let off = trim_leading(raw);
+        let start = m.start + off;
+        let surface = &text[start..m.end];
+        if surface.split_whitespace().count() < 2
+            && kind == PlaceKind::Venue
+            && c.name("n2").is_none()
+        {
+            continue; // "Hall" alone is no venue
+        }
+        if surface.is_empty() || LEADING_STOP.contains(&surface) {
+            continue;
+        }
+        let nk = noun.to_lowercase();
+        let kind = if nk.contains("airport") || nk.contains("station") {
+            PlaceKind::Facility
+        } else {
+            kind
+        };
+        let prefix = if kind == PlaceKind::District {
+            "district"
+        } else {
+            "venue"
+        };
+        let mut e = Entity::new(
+            start,
+            m.end,
+            EntityKind::Place,
+            surface,
+            format!("{prefix}:{}", slug(surface)),
+            surface.split_whitespace().collect::<Vec<_>>().join(" "),
+        );
+        e.place_kind = Some(kind);
+        out.push(e);
+    }
+    out
+}
+
+static ORG: LazyLock<Regex> = LazyLock::new(|| {
+    let word = r"\p{Lu}[\p{L}.]*";
+    re(&format!(
+        r"\b(?:(?P<ea>U\.S\.|US|UK|{word}(?:\s+{word})?)\s+[Ee]mbassy(?:\s+in\s+(?P<ec>{word}))?|Embassy\s+of\s+(?:the\s+)?(?P<eo>{word}(?:\s+{word})?)(?:\s+in\s+(?P<ec2>{word}))?|(?P<mi>Ministry\s+of\s+(?:the\s+)?{word}(?:\s+(?:and\s+)?{word}){{0,2}})|(?P<ma>{word}(?:\s+{word})?)\s+(?P<mk>Ministry|Interior\s+Ministry|Foreign\s+Ministry|Defence\s+Ministry|Defense\s+Ministry|Police|police))\b"
+    ))
+});
+
+fn orgs(text: &str) -> Vec<Entity> {
+    let mut out = Vec::new();
+    for c in ORG.captures_iter(text) {
+        let Some(m) = c.get(0) else { continue };
+        let off = trim_leading(m.as_str());
+        let start = m.start() + off;
+        let surface = &text[start..m.end()];
+        let (id, role) = if c.name("ea").is_some() || c.name("eo").is_some() {
+            let who = c
+                .name("ea")
+                .or_else(|| c.name("eo"))
+                .map_or("", |x| x.as_str());
+            let who = &who[trim_leading(who)..];
+            if who.is_empty() || LEADING_STOP.contains(&who) {
+                continue;
+            }
+            let city = c
+                .name("ec")
+                .or_else(|| c.name("ec2"))
+                .map(|x| slug(x.as_str()));
+            (
+                format!(
+                    "org:embassy:{}{}",
+                    slug(who),
+                    city.map(|c| format!("-{c}")).unwrap_or_default()
+                ),
+                "embassy",
+            )
+        } else if c.name("mi").is_some() {
+            (format!("org:{}", slug(surface)), "ministry")
+        } else if let Some(a) = c.name("ma") {
+            let a = &a.as_str()[trim_leading(a.as_str())..];
+            if a.is_empty() || LEADING_STOP.contains(&a) {
+                continue;
+            }
+            let kind = c.name("mk").map_or("", |k| k.as_str()).to_lowercase();
+            (
+                format!("org:{}", slug(surface)),
+                if kind == "police" {
+                    "police"
+                } else {
+                    "ministry"
+                },
+            )
+        } else {
+            continue;
+        };
+        let mut e = Entity::new(
+            start,
+            m.end(),
+            EntityKind::Org,
+            surface,
+            id,
+            surface.to_string(),
+        );
+        e.role = Some(role.to_string());
+        out.push(e);
+    }
+    out
+}
+
+const ROLES: &str = r"spokesman|spokeswoman|spokesperson|press\s+secretary|director|director\s+general|deputy\s+director|chief|head|minister|foreign\s+minister|interior\s+minister|defence\s+minister|defense\s+minister|prime\s+minister|president|commander|leader|ambassador|general|governor|mayor|secretary|official|prosecutor|chairman|chairwoman|emir|analyst|researcher|correspondent|police\s+chief|coordinator|senator|envoy|founder|directeur|ministre|porte-parole|président|Sprecher|Sprecherin|Minister|Präsident|Direktor|portavoz|ministro|presidente|director|директор|пресс-секретарь|президент|министр|глава|представитель";
+const NAME: &str = r"\p{Lu}[\p{Ll}'’-]+(?:\s+(?:(?:al|el|bin|ibn|de|van|von|abu|Abu|di|da|der|den|du|la|le)[\s-])?\p{Lu}[\p{Ll}'’-]+){1,2}";
+
+static PERSON: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"(?x)
+        (?P<pre>(?:\p{{Lu}}[\p{{L}}.'’-]*\s+){{0,2}})(?P<role>(?i:{ROLES}))\s+(?P<n1>{NAME})
+        | (?P<n2>{NAME}),\s+(?P<role2>(?:the\s+|a\s+|an\s+)?[^,.;()\n]{{0,60}}?\b(?i:{ROLES})\b[^,.;()\n]{{0,40}}),
+        | (?P<n3>{NAME})\s+(?:said|says|told|added|stated|warned|wrote|announced|confirmed|denied|insisted|noted)\b
+        | \b(?:Mr|Mrs|Ms|Dr|Gen|Col|Lt|Sgt|Maj|President|Minister)\.?\s+(?P<n4>\p{{Lu}}[\p{{Ll}}'’-]+)
+        "
+    ))
+});
+
+fn people(text: &str) -> Vec<Entity> {
+    let mut out = Vec::new();
+    for c in PERSON.captures_iter(text) {
+        let (name, role) = if let Some(n) = c.name("n1") {
+            let pre = c.name("pre").map_or("", |p| p.as_str());
+            let pre = &pre[trim_leading(pre)..];
+            let role = format!("{pre}{}", c.name("role").map_or("", |r| r.as_str()));
+            (n, Some(role))
+        } else if let Some(n) = c.name("n2") {
+            let role = c.name("role2").map(|r| {
+                let r = r.as_str().trim();
+                r.strip_prefix("the ")
+                    .or_else(|| r.strip_prefix("a "))
+                    .or_else(|| r.strip_prefix("an "))
+                    .unwrap_or(r)
+                    .to_string()
+            });
+            (n, role)
+        } else if let Some(n) = c.name("n3").or_else(|| c.name("n4")) {
+            (n, None)
+        } else {
+            continue;
+        };
+        let off = trim_leading(name.as_str());
+        let start = name.start() + off;
+        let surface = &text[start..name.end()];
+        if surface.is_empty() || LEADING_STOP.contains(&surface) {
+            continue;
+        }
+        let single = !surface.contains(char::is_whitespace);
+        if single && c.name("n4").is_none() {
+            continue;
+        }
+        let mut e = Entity::new(
+            start,
+            name.end(),
+            EntityKind::Person,
+            surface,
+            format!("person:{}", slug(surface)),
+            surface.split_whitespace().collect::<Vec<_>>().join(" "),
+        );
+        e.role = role.map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "));
+        out.push(e);
+    }
+    out
+}
+
+static UNKNOWN_GROUP: LazyLock<Regex> = LazyLock::new(|| {
+    let x = r#""[^"\n]{2,60}"|“[^”\n]{2,60}”|(?:the\s+)?\p{Lu}[\p{L}'’-]*(?:\s+(?:al-|of\s+|the\s+|wal-|ul-)?\p{Lu}[\p{L}'’-]*){0,5}"#;
+    let noun = r"offshoot|affiliate|branch|faction|splinter\s+group|splinter\s+faction|cell|group|network|wing|franchise|organi[sz]ation|movement";
+    re(&format!(
+        r"(?x)
+        \b(?:an?|the)\s+(?P<desc>[^.;:\n]{{0,60}}?\b(?:{noun}))\s+(?:known\s+as|called|calling\s+itself|that\s+calls\s+itself|named|dubbed)\s+(?P<x>{x})
+        | (?P<x2>\p{{Lu}}[\p{{L}}'’-]*(?:\s+(?:al-|of\s+|the\s+)?\p{{Lu}}[\p{{L}}'’-]*){{0,5}}),\s+(?P<desc2>(?:an?|the)\s+[^,.;\n]{{0,50}}?\b(?:{noun})\b[^,.;\n]{{0,50}})
+        "
+    ))
+});
+
+const GROUP_WORDS: &[&str] = &[
+    "militant",
+    "extremist",
+    "jihadist",
+    "armed",
+    "islamist",
+    "terrorist",
+    "insurgent",
+    "islamic state",
+    "al-qaeda",
+    "al-qaida",
+    "offshoot",
+    "affiliate",
+    "splinter",
+    "faction",
+    "neo-nazi",
+    "separatist",
+];
+
+fn unknown_groups(kb: &Kb, text: &str, found: &[Entity]) -> Vec<Entity> {
+    let mut out = Vec::new();
+    for c in UNKNOWN_GROUP.captures_iter(text) {
+        let (x, desc) = match (c.name("x"), c.name("desc"), c.name("x2"), c.name("desc2")) {
+            (Some(x), Some(d), _, _) => (x, d),
+            (_, _, Some(x), Some(d)) => (x, d),
+            _ => continue,
+        };
+        let dl = desc.as_str().to_lowercase();
+        let parent = found.iter().find(|e| {
+            e.kind == EntityKind::Group && e.byte_start >= desc.start() && e.byte_end <= desc.end()
+        });
+        if parent.is_none() && !GROUP_WORDS.iter().any(|w| dl.contains(w)) {
+            continue;
+        }
+        let raw = x.as_str();
+        let trimmed = raw.trim_matches(|c| c == '"' || c == '“' || c == '”');
+        let lead = trimmed.strip_prefix("the ").map_or(0, |_| 4);
+        let name = &trimmed[lead..];
+        let start = x.start() + (raw.len() - raw.trim_start_matches(['"', '“']).len()) + lead;
+        let end = start + name.len();
+        if name.len() < 3 || LEADING_STOP.contains(&name) {
+            continue;
+        }
+        // Known to the knowledge base, or already something else: not new.
+        if found
+            .iter()
+            .any(|e| e.byte_start <= start && end <= e.byte_end && e.kind != EntityKind::Person)
+            || kb
+                .entries()
+                .iter()
+                .take(200)
+                .any(|en| en.aliases.iter().any(|a| a == name))
+        {
+            continue;
+        }
+        let mut e = Entity::new(
+            start,
+            end,
+            EntityKind::Group,
+            name,
+            format!("group:new:{}", slug(name)),
+            name.to_string(),
+        );
+        e.description = Some(
+            desc.as_str()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        e.parent = parent.map(|p| p.id.clone());
+        out.push(e);
+    }
+    out
+}
+
+/// Later mentions of a person by surname, and of a discovered group by its
+/// name, take the full entity's id.
+fn link_surnames(text: &str, kept: &mut Vec<Entity>) {
+    let mut surnames: HashMap<String, (String, String, Option<String>)> = HashMap::new();
+    for e in kept.iter().filter(|e| e.kind == EntityKind::Person) {
+        let words: Vec<&str> = e.name.split_whitespace().collect();
+        if words.len() >= 2 {
+            if let Some(last) = words.last() {
+                surnames.entry(last.to_string()).or_insert((
+                    e.id.clone(),
+                    e.name.clone(),
+                    e.role.clone(),
+                ));
+            }
+        }
+    }
+    // A single-word mention ("Mr Peskov") takes the full name's id.
+    for e in kept
+        .iter_mut()
+        .filter(|e| e.kind == EntityKind::Person && !e.name.contains(' '))
+    {
+        if let Some((id, name, _)) = surnames.get(&e.name) {
+            e.id = id.clone();
+            e.name = name.clone();
+        }
+    }
+    let mut extra = Vec::new();
+    for (surname, (id, name, _)) in &surnames {
+        for (i, _) in text.match_indices(surname.as_str()) {
+            let end = i + surname.len();
+            let before = text[..i].chars().next_back();
+            let after = text[end..].chars().next();
+            if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric)
+            {
+                continue;
+            }
+            if kept
+                .iter()
+                .chain(extra.iter())
+                .any(|k: &Entity| k.byte_start < end && i < k.byte_end)
+            {
+                continue;
+            }
+            extra.push(Entity::new(
+                i,
+                end,
+                EntityKind::Person,
+                surname,
+                id.clone(),
+                name.clone(),
+            ));
+        }
+    }
+    kept.extend(extra);
+}
+
+fn link_new_groups(text: &str, kept: &mut Vec<Entity>) {
+    let new: Vec<(String, String)> = kept
+        .iter()
+        .filter(|e| e.id.starts_with("group:new:"))
+        .map(|e| (e.text.clone(), e.id.clone()))
+        .collect();
+    let mut extra = Vec::new();
+    for (name, id) in new {
+        for (i, _) in text.match_indices(name.as_str()) {
+            let end = i + name.len();
+            let before = text[..i].chars().next_back();
+            let after = text[end..].chars().next();
+            if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric)
+            {
+                continue;
+            }
+            if kept
+                .iter()
+                .chain(extra.iter())
+                .any(|k: &Entity| k.byte_start < end && i < k.byte_end)
+            {
+                continue;
+            }
+            extra.push(Entity::new(
+                i,
+                end,
+                EntityKind::Group,
+                &name,
+                id.clone(),
+                name.clone(),
+            ));
+        }
+    }
+    kept.extend(extra);
+}
+
+/// Fills parents: a group's movement, a place's region and country, a
+/// venue's or district's city (the nearest city named after it in the same
+/// sentence, else the city the text names most).
+fn parents(kb: &Kb, kept: &mut [Entity]) {
+    let cities: Vec<(usize, String, String, Option<String>)> = kept
+        .iter()
+        .filter(|e| e.place_kind == Some(PlaceKind::City))
+        .map(|e| {
+            (
+                e.byte_start,
+                e.id.clone(),
+                e.name.clone(),
+                e.country.clone(),
+            )
+        })
+        .collect();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for c in &cities {
+        *counts.entry(c.1.as_str()).or_default() += 1;
+    }
+    let main_city = counts
+        .iter()
+        .max_by_key(|(id, n)| (**n, std::cmp::Reverse(*id)))
+        .and_then(|(id, _)| cities.iter().find(|c| c.1 == *id))
+        .cloned();
+    for e in kept.iter_mut() {
+        if matches!(
+            e.place_kind,
+            Some(PlaceKind::Venue | PlaceKind::District | PlaceKind::Facility)
+        ) && e.parent.is_none()
+        {
+            let near = cities
+                .iter()
+                .filter(|c| c.0 >= e.byte_end && c.0 - e.byte_end < 80)
+                .min_by_key(|c| c.0)
+                .or_else(|| {
+                    cities
+                        .iter()
+                        .filter(|c| c.0 + 80 > e.byte_start && c.0 < e.byte_start)
+                        .max_by_key(|c| c.0)
+                })
+                .or(main_city.as_ref());
+            if let Some(c) = near {
+                e.parent = Some(c.1.clone());
+                e.parent_name = Some(c.2.clone());
+                e.country = c.3.clone();
+            }
+        } else if let Some(p) = e.parent.as_deref().and_then(|p| kb.get(p)) {
+            e.parent_name = Some(p.name.clone());
+        }
+    }
+}
+
+static SAY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?P<verb>claimed\s+responsibility|claimed|blamed|accused|denied|warned|said|says|told|stated|announced|added|confirmed|a\s+déclaré|a\s+dit|a\s+revendiqué|revendiqué|sagte|erklärte|bekannte\s+sich|dijo|declaró|reivindicó|заявил|заявила|сообщил|сообщила|взяло\s+на\s+себя|взял\s+на\s+себя)\b|\b(?P<acc>according\s+to|selon|laut|según|по\s+данным|по\s+словам)\b",
+    )
+});
+
+fn sentences(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let end_here = match b[i] {
+            b'.' | b'!' | b'?' => {
+                let next = text[i + 1..].chars().next();
+                let after = text[i + 1..].trim_start().chars().next();
+                next.is_some_and(char::is_whitespace) && after.is_some_and(|c| c.is_uppercase() || c == '"' || c == '“' || c.is_numeric())
+                    // "Mr. Peskov", "U.S. officials": no end.
+                    && !text[start..i].rsplit(' ').next().is_some_and(|w| w.len() <= 3 && w.chars().next().is_some_and(char::is_uppercase))
+            }
+            b'\n' => text[i + 1..].starts_with('\n'),
+            _ => false,
+        };
+        if end_here {
+            out.push((start, i + 1));
+            start = i + 1;
+        }
+        i += 1;
+    }
+    if start < text.len() {
+        out.push((start, text.len()));
+    }
+    out
+}
+
+fn is_actor(e: &Entity) -> bool {
+    matches!(
+        e.kind,
+        EntityKind::Person | EntityKind::Org | EntityKind::Group
+    )
+}
+
+fn statements(text: &str, kept: &[Entity]) -> Vec<Entity> {
+    let mut out = Vec::new();
+    for (s, e) in sentences(text) {
+        let sentence = &text[s..e];
+        let mut verb = None;
+        let mut according = None;
+        for c in SAY.captures_iter(sentence) {
+            if let Some(v) = c.name("verb") {
+                verb.get_or_insert((s + v.start(), s + v.end(), v.as_str().to_lowercase()));
+            }
+            if let Some(a) = c.name("acc") {
+                according.get_or_insert(s + a.end());
+            }
+        }
+        if verb.is_none() && according.is_none() {
+            continue;
+        }
+        let inside: Vec<&Entity> = kept
+            .iter()
+            .filter(|x| x.byte_start >= s && x.byte_end <= e)
+            .collect();
+        let according_to = according.and_then(|a| {
+            inside
+                .iter()
+                .filter(|x| is_actor(x) && x.byte_start >= a)
+                .min_by_key(|x| x.byte_start)
+        });
+        let (act, speaker, about) = match &verb {
+            Some((vs, ve, v)) => {
+                let before = inside
+                    .iter()
+                    .filter(|x| {
+                        is_actor(x)
+                            && x.byte_end <= *vs
+                            && Some(x.id.as_str()) != according_to.map(|a| a.id.as_str())
+                    })
+                    .max_by_key(|x| x.byte_end);
+                let after = inside
+                    .iter()
+                    .filter(|x| is_actor(x) && x.byte_start >= *ve)
+                    .min_by_key(|x| x.byte_start);
+                let act = if v.contains("claim")
+                    || v.contains("revendiqu")
+                    || v.contains("bekannte")
+                    || v.contains("reivindic")
+                    || v.contains("взял")
+                {
+                    "claimed"
+                } else if v.contains("blamed") || v.contains("accused") {
+                    "blamed"
+                } else if v.contains("denied") {
+                    "denied"
+                } else if v.contains("warned") {
+                    "warned"
+                } else {
+                    "said"
+                };
+                let speaker = before.or(if act == "said" { after } else { None });
+                let about = match act {
+                    "blamed" | "denied" => inside
+                        .iter()
+                        .filter(|x| {
+                            (is_actor(x) || x.place_kind == Some(PlaceKind::Country))
+                                && x.byte_start >= *ve
+                        })
+                        .min_by_key(|x| x.byte_start)
+                        .map(|x| x.id.clone()),
+                    _ => None,
+                };
+                (act, speaker.map(|x| x.id.clone()), about)
+            }
+            None => ("said", None, None),
+        };
+        let trimmed = sentence.trim();
+        let ts = s + (sentence.len() - sentence.trim_start().len());
+        let mut st = Entity::new(
+            ts,
+            ts + trimmed.len(),
+            EntityKind::Statement,
+            trimmed,
+            format!(
+                "statement:{act}:{}",
+                speaker
+                    .as_deref()
+                    .or(according_to.map(|a| a.id.as_str()))
+                    .unwrap_or("unknown")
+            ),
+            act.to_string(),
+        );
+        st.act = Some(act.to_string());
+        st.speaker = speaker;
+        st.according_to = according_to.map(|a| a.id.clone());
+        st.about = about;
+        out.push(st);
+    }
+    out
+}
