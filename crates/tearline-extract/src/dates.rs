@@ -218,7 +218,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
     );
     let iso = r"(?P<iso>(?:19|20)\d\d-[01]\d-[0-3]\d)";
     let weekday = format!(
-        r"(?P<wd_pre>(?:the\s+)?(?:early|small)\s+hours\s+of\s+|(?:last|next|this|this\s+coming|coming|on|dernier|prochain|letzten|nächsten|el\s+pasado|el\s+próximo|в\s+прошлую|в\s+следующую|в)\s+)?(?P<wd>{wd})(?P<wd_post>\s+(?:morning|afternoon|evening|night|matin|soir|abend|morgen|noche|mañana|dernier|prochain))?"
+        r"(?P<wd_pre>(?:the\s+)?(?:early|small)\s+hours\s+of\s+|(?:last|next|this|this\s+coming|coming|on|dernier|prochain|letzten|nächsten|el\s+pasado|el\s+próximo|в\s+прошлую|в\s+следующую|в)\s+)?(?P<wd>{wd})(?P<wd_suffix>abend|morgen|nachmittag|nacht)?(?P<wd_post>\s+(?:morning|afternoon|evening|night|matin|soir|abend|morgen|noche|mañana|dernier|prochain))?"
     );
     let relative = r"(?P<rel>yesterday|today|tonight|last\s+night|tomorrow|earlier\s+today|this\s+morning|this\s+evening|hier|aujourd'hui|demain|gestern|heute|morgen|ayer|hoy|mañana|вчера|сегодня|завтра)";
     let ago = format!(r"(?P<ago_n>\d{{1,2}}|{num})\s+(?P<ago_u>days?|weeks?)\s+ago");
@@ -393,7 +393,15 @@ pub(crate) fn find(text: &str, published: Option<NaiveDate>) -> Vec<Found> {
                 continue;
             };
             let pre = lower("wd_pre").unwrap_or_default();
-            let post = lower("wd_post").unwrap_or_default();
+            let post = lower("wd_post").unwrap_or_default()
+                + lower("wd_suffix")
+                    .map(|s| match s.as_str() {
+                        "abend" => " evening",
+                        "morgen" => " morning",
+                        "nachmittag" => " afternoon",
+                        _ => " night",
+                    })
+                    .unwrap_or_default();
             let part = if pre.contains("hours") {
                 Some("early hours")
             } else if post.contains("morning")
@@ -411,8 +419,7 @@ pub(crate) fn find(text: &str, published: Option<NaiveDate>) -> Vec<Found> {
             } else {
                 None
             };
-            let before = &text[m.start().saturating_sub(40)..m.start()];
-            let before = before.get(..).unwrap_or("").to_lowercase();
+            let before = crate::rules::before(text, m.start(), 40).to_lowercase();
             let future = pre.starts_with("next")
                 || pre.contains("coming")
                 || pre.contains("prochain")

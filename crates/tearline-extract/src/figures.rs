@@ -48,8 +48,8 @@ pub(crate) struct Found {
 }
 
 const QUAL: &str = r"at\s+least|more\s+than|over|upwards\s+of|as\s+many\s+as|up\s+to|nearly|almost|fewer\s+than|less\s+than|at\s+most|about|around|approximately|roughly|some|an\s+estimated|au\s+moins|plus\s+de|près\s+de|environ|mindestens|mehr\s+als|fast|etwa|rund|al\s+menos|más\s+de|casi|unos|не\s+менее|более|почти|около";
-const NUM: &str = r"\d{1,3}(?:[,.\s]\d{3})+|\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|a\s+dozen|dozens|hundreds";
-const WHO: &str = r"(?:people|persons|civilians|others|victims|worshippers|concertgoers|concert-goers|spectators|visitors|children|soldiers|police\s+officers|officers|policemen|personnes|Menschen|personas|человек)";
+const NUM: &str = r"\d{1,3}(?:[,.\s]\d{3})+|\d+|один|два|две|три|четыре|пять|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|a\s+dozen|dozens|hundreds";
+const WHO: &str = r"(?:сотрудника|сотрудников|people|persons|civilians|others|victims|attackers|gunmen|militants|fighters|assailants|members|staff|service\s+members|Afghans|worshippers|concertgoers|concert-goers|spectators|visitors|children|soldiers|police\s+officers|officers|policemen|personnes|Menschen|personas|человек)";
 const KILLED: &str = r"killed|dead|died|deaths|fatalities|lives\s+lost|morts|tués|Tote|getötet|muertos|fallecidos|погибли|погибших|убиты|жертв";
 const INJURED: &str = r"injured|wounded|hurt|injuries|blessés|Verletzte|verletzt|heridos|ранены|раненых|пострадали|пострадавших";
 
@@ -58,10 +58,10 @@ static RE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?:(?P<q1>{QUAL})\s+)?(?P<n1>{NUM})\s+(?:{WHO}\s+)?(?:(?:were|was|have\s+been|had\s+been|are|sont|wurden|han\s+sido|были)\s+)?(?:(?:reported|confirmed|feared)\s+)?(?P<k1>{KILLED}|{INJURED})"
     );
     let b = format!(
-        r"(?P<k2>killing|killed|injuring|injured|wounding|wounded|leaving)\s+(?:(?P<q2>{QUAL})\s+)?(?P<n2>{NUM})(?:\s+{WHO})?(?:\s+(?P<k2b>dead|injured|wounded))?"
+        r"(?P<k2>killing|killed|injuring|injured|wounding|wounded|leaving|погибли|погибло|погиб|убиты|ранены|пострадали)\s+(?:(?P<q2>{QUAL})\s+)?(?P<n2>{NUM})(?:\s+{WHO})?(?:\s+(?P<k2b>dead|injured|wounded))?"
     );
     let c = format!(
-        r"(?P<k3>death\s+toll|toll|number\s+of\s+(?:dead|injured|wounded))\s+(?:has\s+|had\s+)?(?:rose|risen|rises|climbed|stands|stood|reached|is|was|increased)\s+(?:to|at)\s+(?:(?P<q3>{QUAL})\s+)?(?P<n3>{NUM})"
+        r"(?P<k3>death\s+toll|toll|number\s+of\s+(?:dead|injured|wounded)|Zahl\s+der\s+(?:Toten|Verletzten))(?:\s+(?:in|from|of|after)\s+[^.;:\d]{{0,80}}?)?\s+(?:has\s+|had\s+|was\s+)?(?:(?:rose|risen|rises|climbed|stands|stood|increased|revised\s+(?:up|down)|fell|stieg)\s+(?:to|at|auf)|reached|hit|is|was)\s+(?:(?P<q3>{QUAL})\s+)?(?P<n3>{NUM})"
     );
     Regex::new(&format!(r"(?i)\b(?:{c}|{b}|{a})\b"))
         .unwrap_or_else(|e| panic!("bug: bad figure pattern: {e}"))
@@ -77,7 +77,7 @@ pub(crate) fn find(text: &str) -> Vec<Found> {
                 .name("k3")
                 .map(|k| k.as_str().to_lowercase())
                 .unwrap_or_default();
-            let kind = if k.contains("injured") || k.contains("wounded") {
+            let kind = if k.contains("injured") || k.contains("wounded") || k.contains("verletzt") {
                 Casualty::Injured
             } else {
                 Casualty::Killed
@@ -93,7 +93,11 @@ pub(crate) fn find(text: &str) -> Vec<Found> {
                 ("leaving", Some("dead")) => Casualty::Killed,
                 ("leaving", Some(_)) => Casualty::Injured,
                 ("leaving", None) => continue,
-                (k, _) if k.starts_with("kill") => Casualty::Killed,
+                (k, _)
+                    if k.starts_with("kill") || k.starts_with("погиб") || k.starts_with("убит") =>
+                {
+                    Casualty::Killed
+                }
                 _ => Casualty::Injured,
             };
             (c.name("q2"), n.as_str(), kind)
@@ -133,7 +137,12 @@ pub(crate) fn find(text: &str) -> Vec<Found> {
             exact: None,
             approximate: false,
         };
+        let vague = matches!(n.to_lowercase().as_str(), "dozens" | "hundreds");
         match q.as_deref() {
+            None if vague => {
+                figure.min = Some(value);
+                figure.approximate = true;
+            }
             None => figure.exact = Some(value),
             Some(
                 "at least" | "more than" | "over" | "upwards of" | "au moins" | "plus de"
@@ -182,6 +191,12 @@ fn parse_number(n: &str) -> Option<u64> {
         ("fifty", 50),
         ("dozens", 24),
         ("hundreds", 200),
+        ("один", 1),
+        ("два", 2),
+        ("две", 2),
+        ("три", 3),
+        ("четыре", 4),
+        ("пять", 5),
     ];
     if let Some(&(_, v)) = words.iter().find(|(w, _)| *w == n) {
         return Some(v);
@@ -231,5 +246,10 @@ mod tests {
         assert_eq!(figs("au moins 143 morts"), ["Killed>=143"]);
         assert_eq!(figs("In 2024 killed"), Vec::<String>::new());
         assert_eq!(figs("1,200 injured"), ["Injured=1200"]);
+        assert_eq!(figs("погибли два сотрудника"), ["Killed=2"]);
+        assert_eq!(
+            figs("the death toll from the bombing at Kabul airport rose to about 170"),
+            ["Killed=170"]
+        );
     }
 }

@@ -49,16 +49,22 @@ pub(crate) enum Casing {
     Capitals(u8),
 }
 
+/// One entry carrying a name, and how the name must be written to mean it.
 #[derive(Debug, Clone)]
-pub(crate) struct Pattern {
+pub(crate) struct Carrier {
+    pub entry: u32,
     /// The name as written in the data file.
     pub written: String,
     pub casing: Casing,
     /// Counts only after a preposition ("in Reading"): the name is also a
     /// common word.
     pub needs_context: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Pattern {
     /// Entries carrying this name.
-    pub entries: Vec<u32>,
+    pub entries: Vec<Carrier>,
 }
 
 /// The loaded knowledge base.
@@ -262,8 +268,10 @@ impl Kb {
         for e in entries.iter_mut() {
             if e.place_kind == Some(PlaceKind::Region) && e.aliases.is_empty() {
                 let n = e.name.clone();
+                // The bare name ("Kaduna", "Western") counts only after a
+                // preposition: many are also common words.
                 if !city_names.contains_key(&fold(&n)) && n.chars().count() > 3 {
-                    e.aliases.push(n.clone());
+                    e.aliases.push(format!("~{n}"));
                 }
                 for suffix in [
                     "Region",
@@ -317,20 +325,19 @@ impl Kb {
                 let key = fold(a);
                 let p = *by_name.entry(key).or_insert_with(|| {
                     patterns.push(Pattern {
-                        written: a.to_string(),
-                        casing,
-                        needs_context,
                         entries: Vec::new(),
                     });
                     patterns.len() - 1
                 });
                 let pat = &mut patterns[p];
-                if !pat.entries.contains(&(i as u32)) {
-                    pat.entries.push(i as u32);
+                if !pat.entries.iter().any(|c| c.entry == i as u32) {
+                    pat.entries.push(Carrier {
+                        entry: i as u32,
+                        written: a.to_string(),
+                        casing,
+                        needs_context,
+                    });
                 }
-                // The loosest casing among the entries sharing the name.
-                pat.casing = looser(pat.casing, casing);
-                pat.needs_context &= needs_context;
             }
         }
         let mut keys: Vec<(usize, String)> = by_name.into_iter().map(|(k, v)| (v, k)).collect();
@@ -397,17 +404,6 @@ fn casing_of(a: &str) -> Casing {
         .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
         .count();
     Casing::Capitals(caps.min(255) as u8)
-}
-
-fn looser(a: Casing, b: Casing) -> Casing {
-    match (a, b) {
-        (Casing::Any, _) | (_, Casing::Any) => Casing::Any,
-        (Casing::Capitals(x), Casing::Capitals(y)) => Casing::Capitals(x.min(y)),
-        (Casing::Capitals(x), Casing::Exact) | (Casing::Exact, Casing::Capitals(x)) => {
-            Casing::Capitals(x)
-        }
-        (Casing::Exact, Casing::Exact) => Casing::Exact,
-    }
 }
 
 /// Whether `surface` (from the text) is written as the pattern requires.

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::fold::Folded;
+use crate::fold::{fold, Folded};
 use crate::kb::{casing_ok, slug, Kb};
 use crate::{dates, figures, Context, Entity, EntityKind, PlaceKind};
 
@@ -96,7 +96,23 @@ fn anchor_windows(text: &str, kept: &mut [Entity], ctx: &Context) {
 
 /// Rule-found entities have priority 1, gazetteer entries 2: on the same
 /// span the gazetteer wins.
-fn resolve_overlaps(mut found: Vec<Entity>) -> Vec<Entity> {
+fn resolve_overlaps(found: Vec<Entity>) -> Vec<Entity> {
+    // Names (groups, people, places...) and values (dates, windows,
+    // figures) are resolved apart: "the death toll from Tuesday's attacks
+    // on Brussels Airport rose to 28" is a figure holding a date and a place.
+    let (figures, rest): (Vec<Entity>, Vec<Entity>) = found
+        .into_iter()
+        .partition(|e| e.kind == EntityKind::Casualty);
+    let (times, names): (Vec<Entity>, Vec<Entity>) = rest
+        .into_iter()
+        .partition(|e| matches!(e.kind, EntityKind::Date | EntityKind::Window));
+    let mut kept = non_overlapping(names);
+    kept.extend(non_overlapping(times));
+    kept.extend(non_overlapping(figures));
+    kept
+}
+
+fn non_overlapping(mut found: Vec<Entity>) -> Vec<Entity> {
     found.sort_by_key(|e| {
         (
             e.byte_start,
@@ -106,8 +122,7 @@ fn resolve_overlaps(mut found: Vec<Entity>) -> Vec<Entity> {
     });
     let mut kept: Vec<Entity> = Vec::with_capacity(found.len());
     for e in found {
-        // Figures and dates may sit inside other entities' spans only if
-        // they do not overlap; longer and earlier spans win.
+        // Sorted by start, so only the latest kept spans can overlap.
         if kept
             .iter()
             .rev()
@@ -136,7 +151,7 @@ const PREPOSITIONS: &[&str] = &[
 ];
 
 fn gazetteer(kb: &Kb, text: &str, f: &Folded) -> Vec<Entity> {
-    let mut hits: Vec<(usize, usize, usize)> = Vec::new();
+    let mut hits: Vec<(usize, usize, Vec<u32>)> = Vec::new();
     for m in kb.automaton.find_overlapping_iter(&f.text) {
         let (fs, fe) = (m.start(), m.end());
         let before = f.text[..fs].chars().next_back();
@@ -147,19 +162,27 @@ fn gazetteer(kb: &Kb, text: &str, f: &Folded) -> Vec<Entity> {
         let pat = &kb.patterns[m.pattern().as_usize()];
         let (s, e) = f.original(fs, fe);
         let surface = &text[s..e];
-        if !casing_ok(pat.casing, &pat.written, surface) {
+        let prev = text[..s]
+            .split_whitespace()
+            .next_back()
+            .unwrap_or("")
+            .to_lowercase();
+        let after_preposition = PREPOSITIONS.contains(&prev.as_str());
+        // The entries this writing can mean.
+        let carriers: Vec<u32> = pat
+            .entries
+            .iter()
+            .filter(|c| casing_ok(c.casing, &c.written, surface))
+            .filter(|c| !c.needs_context || after_preposition)
+            .map(|c| c.entry)
+            .collect();
+        if carriers.is_empty() {
             continue;
         }
-        if pat.needs_context {
-            let prev = text[..s].split_whitespace().next_back().unwrap_or("");
-            if !PREPOSITIONS.contains(&prev.to_lowercase().as_str()) {
-                continue;
-            }
-        }
-        hits.push((s, e, m.pattern().as_usize()));
+        hits.push((s, e, carriers));
     }
     // Longest first at each start, then no overlaps.
-    hits.sort_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
+    hits.sort_by_key(|h| (h.0, std::cmp::Reverse(h.1)));
     let mut end = 0;
     hits.retain(|&(s, e, _)| {
         if s < end {
@@ -171,15 +194,21 @@ fn gazetteer(kb: &Kb, text: &str, f: &Folded) -> Vec<Entity> {
     // Countries named in the text decide between places of one name.
     let countries: HashSet<&str> = hits
         .iter()
-        .flat_map(|&(_, _, p)| kb.patterns[p].entries.iter())
+        .flat_map(|h| h.2.iter())
         .map(|&i| kb.entry(i))
         .filter(|e| e.place_kind == Some(PlaceKind::Country))
         .filter_map(|e| e.country.as_deref())
         .collect();
     hits.into_iter()
-        .filter_map(|(s, e, p)| {
-            let pat = &kb.patterns[p];
-            let best = pat.entries.iter().map(|&i| kb.entry(i)).max_by_key(|en| {
+        .filter_map(|(s, e, carriers)| {
+            let surface = fold(&text[s..e]);
+            let best = carriers.iter().map(|&i| kb.entry(i)).max_by_key(|en| {
+                // A place's own name beats another place's old or foreign
+                // name for it ("Islamabad" is a city, and once Chittagong).
+                let primary = en
+                    .aliases
+                    .first()
+                    .is_some_and(|a| fold(a.trim_start_matches('~')) == surface);
                 let in_doc = en.country.as_deref().is_some_and(|c| countries.contains(c));
                 let rank = match (en.kind, en.place_kind) {
                     (EntityKind::Group, _) => 6,
@@ -189,7 +218,7 @@ fn gazetteer(kb: &Kb, text: &str, f: &Folded) -> Vec<Entity> {
                     (_, Some(PlaceKind::Region)) => 2,
                     _ => 1,
                 };
-                (in_doc, rank, en.population)
+                (in_doc, primary, rank, en.population)
             })?;
             let mut ent = Entity::new(
                 s,
@@ -248,6 +277,15 @@ fn date_entity(text: &str) -> impl Fn(dates::Found) -> Entity + '_ {
             e
         }
     }
+}
+
+/// Up to `n` bytes of `text` before byte `at`, cut at a character boundary.
+pub(crate) fn before(text: &str, at: usize, n: usize) -> &str {
+    let mut s = at.saturating_sub(n);
+    while !text.is_char_boundary(s) {
+        s += 1;
+    }
+    &text[s..at]
 }
 
 fn re(pattern: &str) -> Regex {
@@ -335,10 +373,10 @@ static VENUE: LazyLock<Regex> = LazyLock::new(|| {
     let word = r"\p{Lu}[\p{L}\d'’&.-]*";
     re(&format!(
         r"(?x)
-        \b(?P<n1>(?:{word}\s+){{1,4}})(?P<k1>City\s+Hall|Concert\s+Hall|Hall|Arena|Stadium|Theatre|Theater|Mall|Cathedral|Mosque|Church|Synagogue|Hotel|Centre|Center|Airport|Station|Square|Market|Palace|Club|Temple)\b
-        | \bthe\s+(?P<n2>{word}(?:\s+{word}){{0,4}})\s+(?P<k2>concert\s+venue|concert\s+hall|music\s+venue|music\s+hall|venue|shopping\s+(?:centre|center|mall)|nightclub|stadium|arena|theatre|theater|mosque|church|synagogue|hotel|airport|railway\s+station|metro\s+station)\b
-        | \b(?P<d1>{word}(?:\s+{word})?)\s+(?:district|neighbourhood|neighborhood|suburb|arrondissement)\b
-        | \b(?:district|suburb)\s+of\s+(?P<d2>{word}(?:\s+{word})?)
+        \b(?P<n1>(?:{word}{SP}){{1,4}})(?P<k1>City{SP}Hall|Concert{SP}Hall|Hall|Arena|Stadium|Theatre|Theater|Mall|Cathedral|Mosque|Church|Synagogue|Hotel|Centre|Center|Airport|Station|Square|Market|Palace|Club|Temple)\b
+        | \bthe{SP}(?P<n2>{word}(?:{SP}{word}){{0,4}}){SP}(?P<k2>concert{SP}venue|concert{SP}hall|music{SP}venue|music{SP}hall|venue|shopping{SP}(?:centre|center|mall)|nightclub|stadium|arena|theatre|theater|mosque|church|synagogue|hotel|airport|railway{SP}station|metro{SP}station)\b
+        | \b(?P<d1>{word}(?:{SP}{word})?){SP}(?:district|neighbourhood|neighborhood|suburb|arrondissement)\b
+        | \b(?:district|suburb){SP}of{SP}(?P<d2>{word}(?:{SP}{word})?)
         "
     ))
 });
@@ -399,10 +437,13 @@ fn venues(text: &str) -> Vec<Entity> {
     out
 }
 
+/// Space within a line or one line break: never a blank line.
+const SP: &str = r"(?:[\x20\t]+\n?[\x20\t]*|\n[\x20\t]*)";
+
 static ORG: LazyLock<Regex> = LazyLock::new(|| {
-    let word = r"\p{Lu}[\p{L}.]*";
+    let word = r"\p{Lu}[\p{L}-]*";
     re(&format!(
-        r"\b(?:(?P<ea>U\.S\.|US|UK|{word}(?:\s+{word})?)\s+[Ee]mbassy(?:\s+in\s+(?P<ec>{word}))?|Embassy\s+of\s+(?:the\s+)?(?P<eo>{word}(?:\s+{word})?)(?:\s+in\s+(?P<ec2>{word}))?|(?P<mi>Ministry\s+of\s+(?:the\s+)?{word}(?:\s+(?:and\s+)?{word}){{0,2}})|(?P<ma>{word}(?:\s+{word})?)\s+(?P<mk>Ministry|Interior\s+Ministry|Foreign\s+Ministry|Defence\s+Ministry|Defense\s+Ministry|Police|police))\b"
+        r"\b(?:(?P<ea>U\.S\.|US|UK|{word}(?:{SP}{word})?){SP}[Ee]mbassy(?:{SP}in{SP}(?P<ec>{word}))?|Embassy{SP}of{SP}(?:the{SP})?(?P<eo>{word}(?:{SP}{word})?)(?:{SP}in{SP}(?P<ec2>{word}))?|(?P<mi>Ministry{SP}of{SP}(?:the{SP})?{word}(?:{SP}(?:and{SP})?{word}){{0,2}})|(?P<ma>{word}(?:{SP}{word})?){SP}(?P<mk>Ministry|Interior{SP}Ministry|Foreign{SP}Ministry|Defence{SP}Ministry|Defense{SP}Ministry|Police))\b"
     ))
 });
 
@@ -467,16 +508,80 @@ fn orgs(text: &str) -> Vec<Entity> {
     out
 }
 
+const NOT_NAME: &[&str] = &[
+    "prosecutor",
+    "minister",
+    "ministry",
+    "police",
+    "office",
+    "agency",
+    "service",
+    "services",
+    "committee",
+    "council",
+    "court",
+    "department",
+    "guard",
+    "guards",
+    "army",
+    "forces",
+    "force",
+    "government",
+    "state",
+    "states",
+    "embassy",
+    "president",
+    "secretary",
+    "general",
+    "director",
+    "spokesman",
+    "spokeswoman",
+    "union",
+    "nations",
+    "kingdom",
+    "republic",
+    "city",
+    "hall",
+    "street",
+    "airport",
+    "station",
+    "hotel",
+    "university",
+    "news",
+    "times",
+    "post",
+    "agency",
+    "brigade",
+    "brigades",
+    "front",
+    "movement",
+    "party",
+    "group",
+    "network",
+    "province",
+    "region",
+    "oblast",
+    "district",
+    "county",
+    "north",
+    "south",
+    "east",
+    "west",
+    "central",
+    "islamic",
+    "international",
+];
+
 const ROLES: &str = r"spokesman|spokeswoman|spokesperson|press\s+secretary|director|director\s+general|deputy\s+director|chief|head|minister|foreign\s+minister|interior\s+minister|defence\s+minister|defense\s+minister|prime\s+minister|president|commander|leader|ambassador|general|governor|mayor|secretary|official|prosecutor|chairman|chairwoman|emir|analyst|researcher|correspondent|police\s+chief|coordinator|senator|envoy|founder|directeur|ministre|porte-parole|président|Sprecher|Sprecherin|Minister|Präsident|Direktor|portavoz|ministro|presidente|director|директор|пресс-секретарь|президент|министр|глава|представитель";
-const NAME: &str = r"\p{Lu}[\p{Ll}'’-]+(?:\s+(?:(?:al|el|bin|ibn|de|van|von|abu|Abu|di|da|der|den|du|la|le)[\s-])?\p{Lu}[\p{Ll}'’-]+){1,2}";
+const NAME: &str = r"\p{Lu}[\p{Ll}'’-]+(?:[\x20\t]+(?:(?:al|el|bin|ibn|de|van|von|abu|Abu|di|da|der|den|du|la|le)[\s-])?\p{Lu}[\p{Ll}'’-]+){1,2}";
 
 static PERSON: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
         r"(?x)
-        (?P<pre>(?:\p{{Lu}}[\p{{L}}.'’-]*\s+){{0,2}})(?P<role>(?i:{ROLES}))\s+(?P<n1>{NAME})
-        | (?P<n2>{NAME}),\s+(?P<role2>(?:the\s+|a\s+|an\s+)?[^,.;()\n]{{0,60}}?\b(?i:{ROLES})\b[^,.;()\n]{{0,40}}),
-        | (?P<n3>{NAME})\s+(?:said|says|told|added|stated|warned|wrote|announced|confirmed|denied|insisted|noted)\b
-        | \b(?:Mr|Mrs|Ms|Dr|Gen|Col|Lt|Sgt|Maj|President|Minister)\.?\s+(?P<n4>\p{{Lu}}[\p{{Ll}}'’-]+)
+        (?P<pre>(?:\p{{Lu}}[\p{{L}}.'’-]*{SP}){{0,2}})(?P<role>(?i:{ROLES})){SP}(?P<n1>{NAME})
+        | (?P<n2>{NAME}),{SP}(?P<role2>(?:the{SP}|a{SP}|an{SP})?[^,.;()\n]{{0,60}}?\b(?i:{ROLES})\b[^,.;()\n]{{0,40}}),
+        | (?P<n3>{NAME}){SP}(?:said|says|told|added|stated|warned|wrote|announced|confirmed|denied|insisted|noted)\b
+        | \b(?:Mr|Mrs|Ms|Dr|Gen|Col|Lt|Sgt|Maj|President|Minister)\.?{SP}(?P<n4>\p{{Lu}}[\p{{Ll}}'’-]+)
         "
     ))
 });
@@ -510,6 +615,14 @@ fn people(text: &str) -> Vec<Entity> {
         if surface.is_empty() || LEADING_STOP.contains(&surface) {
             continue;
         }
+        // "the Federal Prosecutor said", "Greater Manchester Police said":
+        // titles and bodies, not names.
+        if surface
+            .split_whitespace()
+            .any(|w| NOT_NAME.contains(&w.to_lowercase().as_str()))
+        {
+            continue;
+        }
         let single = !surface.contains(char::is_whitespace);
         if single && c.name("n4").is_none() {
             continue;
@@ -533,13 +646,22 @@ static UNKNOWN_GROUP: LazyLock<Regex> = LazyLock::new(|| {
     let noun = r"offshoot|affiliate|branch|faction|splinter\s+group|splinter\s+faction|cell|group|network|wing|franchise|organi[sz]ation|movement";
     re(&format!(
         r"(?x)
-        \b(?:an?|the)\s+(?P<desc>[^.;:\n]{{0,60}}?\b(?:{noun}))\s+(?:known\s+as|called|calling\s+itself|that\s+calls\s+itself|named|dubbed)\s+(?P<x>{x})
+        \b(?i:an?|the)\s+(?P<desc>[^.;:\n]{{0,60}}?\b(?:{noun}))\s+(?:known\s+as|called|calling\s+itself|that\s+calls\s+itself|named|dubbed)\s+(?P<x>{x})
+        | \b(?i:le\s+groupe|la\s+cellule|die\s+Gruppe|el\s+grupo|группировка)\s+(?P<x3>\p{{Lu}}[\p{{L}}'’-]*(?:\s+(?:al-)?\p{{Lu}}[\p{{L}}'’-]*){{1,5}})
         | (?P<x2>\p{{Lu}}[\p{{L}}'’-]*(?:\s+(?:al-|of\s+|the\s+)?\p{{Lu}}[\p{{L}}'’-]*){{0,5}}),\s+(?P<desc2>(?:an?|the)\s+[^,.;\n]{{0,50}}?\b(?:{noun})\b[^,.;\n]{{0,50}})
         "
     ))
 });
 
 const GROUP_WORDS: &[&str] = &[
+    "unknown",
+    "little-known",
+    "shadowy",
+    "new group",
+    "groupe",
+    "gruppe",
+    "grupo",
+    "группировка",
     "militant",
     "extremist",
     "jihadist",
@@ -564,7 +686,10 @@ fn unknown_groups(kb: &Kb, text: &str, found: &[Entity]) -> Vec<Entity> {
         let (x, desc) = match (c.name("x"), c.name("desc"), c.name("x2"), c.name("desc2")) {
             (Some(x), Some(d), _, _) => (x, d),
             (_, _, Some(x), Some(d)) => (x, d),
-            _ => continue,
+            _ => match (c.name("x3"), c.get(0)) {
+                (Some(x), Some(all)) => (x, all),
+                _ => continue,
+            },
         };
         let dl = desc.as_str().to_lowercase();
         let parent = found.iter().find(|e| {

@@ -114,6 +114,15 @@ pub fn features(x: &Extraction, published: Option<NaiveDate>, cfg: &Config) -> F
         if key && seen.insert(e.id.clone()) {
             keys.push(e.id.clone());
         }
+        // A branch's documents also speak of its movement: "IS claimed" and
+        // "ISIS-K carried out" concern one event.
+        if e.kind == EntityKind::Group {
+            if let Some(p) = &e.parent {
+                if seen.insert(p.clone()) {
+                    keys.push(p.clone());
+                }
+            }
+        }
         if e.kind == EntityKind::Place {
             let place = match e.place_kind {
                 Some(PlaceKind::City | PlaceKind::Country) => Some(e.id.clone()),
@@ -235,7 +244,9 @@ pub fn link<I: Index>(index: &I, f: &Features, cfg: &Config) -> Result<Decision,
         if df == 0 || (df as f64) > cfg.max_df_share * n && df > 20 {
             continue;
         }
-        let idf = (1.0 + n / df as f64).ln();
+        // A young store has few documents: rarity is judged as if it held
+        // at least a hundred.
+        let idf = (1.0 + n.max(100.0) / df as f64).ln();
         let w = kind_weight(key) * idf;
         let postings = index.postings(
             key,
@@ -278,7 +289,12 @@ pub fn link<I: Index>(index: &I, f: &Features, cfg: &Config) -> Result<Decision,
         if !shared.iter().any(|k| distinctive(k)) && !city_and_target {
             continue;
         }
-        if !places_agree(&f.places, &index.places(doc)?) {
+        // A shared venue or person places the documents together; otherwise
+        // their cities (or countries) must agree.
+        let pinned = shared
+            .iter()
+            .any(|k| k.starts_with("venue:") || k.starts_with("person:"));
+        if !pinned && !places_agree(&f.places, &index.places(doc)?) {
             continue;
         }
         let c = cases.entry(case).or_insert((0.0, Vec::new()));

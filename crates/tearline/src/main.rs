@@ -7,6 +7,7 @@
 
 mod bench;
 mod commands;
+mod eval;
 mod exit;
 mod node;
 mod partners;
@@ -148,6 +149,20 @@ enum Command {
     /// One case: its documents, entities, timeline and fact table.
     Case {
         id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score extraction and case linking against a labelled corpus (eval/corpus).
+    Eval {
+        /// The corpus directory.
+        #[arg(default_value = "eval/corpus")]
+        dir: PathBuf,
+        /// Fail (exit 1) if a figure is below the minimum recorded in this file.
+        #[arg(long, value_name = "FILE")]
+        check: Option<PathBuf>,
+        /// List every missed, extra and wrongly resolved entity.
+        #[arg(long)]
+        misses: bool,
         #[arg(long)]
         json: bool,
     },
@@ -404,6 +419,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Ingest { paths, published } => reading::ingest(&mut open()?, &paths, published.as_deref()),
         Command::Cases { json } => reading::cases(&open()?, json),
         Command::Case { id, json } => reading::case(&open()?, id, json),
+        Command::Eval { dir, check, misses, json } => eval::run(&dir, check.as_deref(), json, misses),
         Command::Bench(args) => bench::run(&args),
         Command::BenchTaxii(args) => bench::taxii(&args),
     }
