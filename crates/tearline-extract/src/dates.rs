@@ -243,8 +243,9 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         ago.as_str(),
     ]
     .join("|");
-    let re = Regex::new(&format!(r"(?i)\b(?:{all})\b"))
-        .unwrap_or_else(|e| panic!("bug: bad date pattern: {e}"));
+    // No `\b` here: a Unicode word boundary makes the fast engines give up
+    // on the first non-ASCII byte; `find` checks the boundaries instead.
+    let re = crate::rules::re(&format!(r"(?i)(?:{all})"));
     Patterns {
         re,
         months: MONTHS.iter().copied().collect(),
@@ -274,6 +275,9 @@ pub(crate) fn find(text: &str, published: Option<NaiveDate>) -> Vec<Found> {
     let mut out = Vec::new();
     for c in p.re.captures_iter(text) {
         let Some(m) = c.get(0) else { continue };
+        if !crate::rules::whole_words(text, m.start(), m.end()) {
+            continue;
+        }
         let lower = |name: &str| c.name(name).map(|x| x.as_str().to_lowercase());
         let what = if let Some(u) = c.name("until") {
             let (d, mo) = match (c.name("u_d"), lower("u_m")) {

@@ -63,8 +63,8 @@ static RE: LazyLock<Regex> = LazyLock::new(|| {
     let c = format!(
         r"(?P<k3>death\s+toll|toll|number\s+of\s+(?:dead|injured|wounded)|Zahl\s+der\s+(?:Toten|Verletzten))(?:\s+(?:in|from|of|after)\s+[^.;:\d]{{0,80}}?)?\s+(?:has\s+|had\s+|was\s+)?(?:(?:rose|risen|rises|climbed|stands|stood|increased|revised\s+(?:up|down)|fell|stieg)\s+(?:to|at|auf)|reached|hit|is|was)\s+(?:(?P<q3>{QUAL})\s+)?(?P<n3>{NUM})"
     );
-    Regex::new(&format!(r"(?i)\b(?:{c}|{b}|{a})\b"))
-        .unwrap_or_else(|e| panic!("bug: bad figure pattern: {e}"))
+    // Boundaries are checked by `find` (see dates.rs).
+    crate::rules::re(&format!(r"(?i)(?:{c}|{b}|{a})"))
 });
 
 /// Finds every casualty figure in `text`.
@@ -72,6 +72,9 @@ pub(crate) fn find(text: &str) -> Vec<Found> {
     let mut out = Vec::new();
     for c in RE.captures_iter(text) {
         let Some(m) = c.get(0) else { continue };
+        if !crate::rules::whole_words(text, m.start(), m.end()) {
+            continue;
+        }
         let (q, n, kind) = if let Some(n) = c.name("n3") {
             let k = c
                 .name("k3")

@@ -39,6 +39,7 @@
 mod dates;
 mod figures;
 mod fold;
+mod gate;
 mod kb;
 mod rules;
 

@@ -6,23 +6,56 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::fold::{fold, Folded};
+use crate::fold::Folded;
+use crate::gate::{self, Rule};
 use crate::kb::{casing_ok, slug, Kb};
 use crate::{dates, figures, Context, Entity, EntityKind, PlaceKind};
 
 pub(crate) fn read(kb: &Kb, text: &str, ctx: &Context) -> Vec<Entity> {
     let folded = Folded::new(text);
+    let bounds = sentences(text);
+    let marks = gate::marks(&folded, &bounds);
+    // Each rule reads only the sentences holding one of its words.
+    let each = |rule: Rule, f: &mut dyn FnMut(&str, usize)| {
+        for (s, e) in gate::runs(&bounds, &marks, rule) {
+            f(&text[s..e], s);
+        }
+    };
     let mut found = gazetteer(kb, text, &folded);
-    found.extend(venues(text));
-    found.extend(orgs(text));
-    found.extend(people(text));
-    found.extend(unknown_groups(kb, text, &found));
-    found.extend(
-        dates::find(text, ctx.published)
-            .into_iter()
-            .map(date_entity(text)),
-    );
-    found.extend(figures::find(text).into_iter().map(|f| {
+    let mut ruled = Vec::new();
+    each(Rule::Venues, &mut |t, base| {
+        ruled.extend(shifted(venues(t), base))
+    });
+    each(Rule::Orgs, &mut |t, base| {
+        ruled.extend(shifted(orgs(t), base))
+    });
+    each(Rule::People, &mut |t, base| {
+        ruled.extend(shifted(people(t), base))
+    });
+    found.extend(ruled);
+    let mut new_groups = Vec::new();
+    each(Rule::NewGroups, &mut |t, base| {
+        new_groups.extend(unknown_groups(kb, t, base, &found));
+    });
+    found.extend(new_groups);
+    let mut times = Vec::new();
+    each(Rule::Dates, &mut |t, base| {
+        times.extend(dates::find(t, ctx.published).into_iter().map(|mut f| {
+            f.start += base;
+            f.end += base;
+            f
+        }));
+    });
+    found.extend(times.into_iter().map(date_entity(text)));
+    let mut figs = Vec::new();
+    each(Rule::Figures, &mut |t, base| {
+        figs.extend(figures::find(t).into_iter().map(|mut f| {
+            f.start += base;
+            f.end += base;
+            f
+        }));
+    });
+    found.extend(figs.into_iter().map(|f| {
         let mut e = Entity::new(
             f.start,
             f.end,
@@ -40,7 +73,13 @@ pub(crate) fn read(kb: &Kb, text: &str, ctx: &Context) -> Vec<Entity> {
     link_new_groups(text, &mut kept);
     kept.sort_by_key(|e| (e.byte_start, std::cmp::Reverse(e.byte_end)));
     parents(kb, &mut kept);
-    let statements = statements(text, &kept);
+    let said: Vec<(usize, usize)> = bounds
+        .iter()
+        .zip(&marks)
+        .filter(|(_, m)| *m & Rule::Statements as u8 != 0)
+        .map(|(b, _)| *b)
+        .collect();
+    let statements = statements(text, &said, &kept);
     kept.extend(statements);
     kept.sort_by_key(|e| {
         (
@@ -50,6 +89,16 @@ pub(crate) fn read(kb: &Kb, text: &str, ctx: &Context) -> Vec<Entity> {
         )
     });
     kept
+}
+
+/// Entities found in a slice starting at byte `base`, with offsets in the
+/// whole text.
+fn shifted(mut v: Vec<Entity>, base: usize) -> Vec<Entity> {
+    for e in &mut v {
+        e.byte_start += base;
+        e.byte_end += base;
+    }
+    v
 }
 
 /// A window stated in the same sentence after a date ("warned on March 7
@@ -150,76 +199,81 @@ const PREPOSITIONS: &[&str] = &[
     "toward", "between", "and", "via", "à", "en", "nach", "bei", "aus",
 ];
 
-fn gazetteer(kb: &Kb, text: &str, f: &Folded) -> Vec<Entity> {
-    let mut hits: Vec<(usize, usize, Vec<u32>)> = Vec::new();
-    for m in kb.automaton.find_overlapping_iter(&f.text) {
-        let (fs, fe) = (m.start(), m.end());
-        let before = f.text[..fs].chars().next_back();
-        let after = f.text[fe..].chars().next();
-        if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
-            continue;
-        }
-        let pat = &kb.patterns[m.pattern().as_usize()];
-        let (s, e) = f.original(fs, fe);
-        let surface = &text[s..e];
-        let prev = text[..s]
-            .split_whitespace()
-            .next_back()
-            .unwrap_or("")
-            .to_lowercase();
-        let after_preposition = PREPOSITIONS.contains(&prev.as_str());
-        // The entries this writing can mean.
-        let carriers: Vec<u32> = pat
-            .entries
-            .iter()
-            .filter(|c| casing_ok(c.casing, &c.written, surface))
-            .filter(|c| !c.needs_context || after_preposition)
-            .map(|c| c.entry)
-            .collect();
-        if carriers.is_empty() {
-            continue;
-        }
-        hits.push((s, e, carriers));
+/// A gazetteer match: original byte range and the entries it can mean
+/// (with whether the name is the entry's own).
+type Hit = (usize, usize, Vec<(u32, bool)>);
+
+/// The entries a match of pattern `p` at folded `fs..fe` can mean, given
+/// how the text writes it; empty if none.
+fn carriers(kb: &Kb, text: &str, f: &Folded, p: usize, fs: usize, fe: usize) -> Option<Hit> {
+    let before = f.text[..fs].chars().next_back();
+    let after = f.text[fe..].chars().next();
+    if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
+        return None;
     }
-    // Longest first at each start, then no overlaps.
-    hits.sort_by_key(|h| (h.0, std::cmp::Reverse(h.1)));
-    let mut end = 0;
-    hits.retain(|&(s, e, _)| {
-        if s < end {
-            return false;
+    let pat = &kb.patterns[p];
+    let (s, e) = f.original(fs, fe);
+    let surface = &text[s..e];
+    let after_preposition = || {
+        let prev = text[..s].split_whitespace().next_back().unwrap_or("");
+        PREPOSITIONS.iter().any(|p| p.eq_ignore_ascii_case(prev))
+    };
+    let carriers: Vec<(u32, bool)> = pat
+        .entries
+        .iter()
+        .filter(|c| casing_ok(c.casing, &c.written, surface))
+        .filter(|c| !c.needs_context || after_preposition())
+        .map(|c| (c.entry, c.primary))
+        .collect();
+    (!carriers.is_empty()).then_some((s, e, carriers))
+}
+
+fn gazetteer(kb: &Kb, text: &str, f: &Folded) -> Vec<Entity> {
+    let mut hits: Vec<Hit> = Vec::new();
+    for m in kb.automaton.find_iter(&f.text) {
+        let (fs, fe) = (m.start(), m.end());
+        if let Some(h) = carriers(kb, text, f, m.pattern().as_usize(), fs, fe) {
+            hits.push(h);
+            continue;
         }
-        end = e;
-        true
-    });
+        // The longest name here is written wrongly: the longest shorter one
+        // starting at the same place that is written right.
+        let fallback = kb
+            .overlapping
+            .find_overlapping_iter(&f.text[fs..fe])
+            .filter(|o| o.start() == 0 && o.end() < fe - fs)
+            .filter_map(|o| carriers(kb, text, f, o.pattern().as_usize(), fs, fs + o.end()))
+            .max_by_key(|h| h.1);
+        hits.extend(fallback);
+    }
     // Countries named in the text decide between places of one name.
     let countries: HashSet<&str> = hits
         .iter()
         .flat_map(|h| h.2.iter())
-        .map(|&i| kb.entry(i))
+        .map(|&(i, _)| kb.entry(i))
         .filter(|e| e.place_kind == Some(PlaceKind::Country))
         .filter_map(|e| e.country.as_deref())
         .collect();
     hits.into_iter()
         .filter_map(|(s, e, carriers)| {
-            let surface = fold(&text[s..e]);
-            let best = carriers.iter().map(|&i| kb.entry(i)).max_by_key(|en| {
-                // A place's own name beats another place's old or foreign
-                // name for it ("Islamabad" is a city, and once Chittagong).
-                let primary = en
-                    .aliases
-                    .first()
-                    .is_some_and(|a| fold(a.trim_start_matches('~')) == surface);
-                let in_doc = en.country.as_deref().is_some_and(|c| countries.contains(c));
-                let rank = match (en.kind, en.place_kind) {
-                    (EntityKind::Group, _) => 6,
-                    (EntityKind::Org, _) => 5,
-                    (_, Some(PlaceKind::Country)) => 4,
-                    (_, Some(PlaceKind::City)) => 3,
-                    (_, Some(PlaceKind::Region)) => 2,
-                    _ => 1,
-                };
-                (in_doc, primary, rank, en.population)
-            })?;
+            let best = carriers
+                .iter()
+                .map(|&(i, primary)| (kb.entry(i), primary))
+                .max_by_key(|&(en, primary)| {
+                    // A place's own name beats another place's old or foreign
+                    // name for it ("Islamabad" is a city, and once Chittagong).
+                    let in_doc = en.country.as_deref().is_some_and(|c| countries.contains(c));
+                    let rank = match (en.kind, en.place_kind) {
+                        (EntityKind::Group, _) => 6,
+                        (EntityKind::Org, _) => 5,
+                        (_, Some(PlaceKind::Country)) => 4,
+                        (_, Some(PlaceKind::City)) => 3,
+                        (_, Some(PlaceKind::Region)) => 2,
+                        _ => 1,
+                    };
+                    (in_doc, primary, rank, en.population)
+                })?
+                .0;
             let mut ent = Entity::new(
                 s,
                 e,
@@ -279,6 +333,18 @@ fn date_entity(text: &str) -> impl Fn(dates::Found) -> Entity + '_ {
     }
 }
 
+/// Whether `text[start..end]` starts and ends at word boundaries.
+pub(crate) fn whole_words(text: &str, start: usize, end: usize) -> bool {
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    let first = text[start..end].chars().next();
+    let last = text[start..end].chars().next_back();
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let glued_before = word(before) && word(first);
+    let glued_after = word(after) && word(last);
+    !glued_before && !glued_after
+}
+
 /// Up to `n` bytes of `text` before byte `at`, cut at a character boundary.
 pub(crate) fn before(text: &str, at: usize, n: usize) -> &str {
     let mut s = at.saturating_sub(n);
@@ -288,8 +354,20 @@ pub(crate) fn before(text: &str, at: usize, n: usize) -> &str {
     &text[s..at]
 }
 
-fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).unwrap_or_else(|e| panic!("bug: bad pattern: {e}"))
+/// Compiles one of this crate's patterns (constants: a test compiles them
+/// all). The lazy DFA gets room for the Unicode classes of names, so that
+/// searches stay on it instead of falling back to the slower engines.
+///
+/// Word boundaries are ASCII (`(?-u:\b)`): a Unicode boundary would make
+/// the lazy DFA quit at the first non-ASCII byte (a curly quote is enough)
+/// and leave the search to the slowest engine.
+pub(crate) fn re(pattern: &str) -> Regex {
+    let pattern = pattern.replace(r"\b", r"(?-u:\b)");
+    regex::RegexBuilder::new(&pattern)
+        .dfa_size_limit(64 << 20)
+        .size_limit(64 << 20)
+        .build()
+        .unwrap_or_else(|e| panic!("bug: bad pattern: {e}"))
 }
 
 const LEADING_STOP: &[&str] = &[
@@ -680,7 +758,9 @@ const GROUP_WORDS: &[&str] = &[
     "separatist",
 ];
 
-fn unknown_groups(kb: &Kb, text: &str, found: &[Entity]) -> Vec<Entity> {
+/// Groups introduced in `text`, a slice of the whole starting at byte
+/// `base`; `found` holds the entities found so far (whole-text offsets).
+fn unknown_groups(kb: &Kb, text: &str, base: usize, found: &[Entity]) -> Vec<Entity> {
     let mut out = Vec::new();
     for c in UNKNOWN_GROUP.captures_iter(text) {
         let (x, desc) = match (c.name("x"), c.name("desc"), c.name("x2"), c.name("desc2")) {
@@ -692,9 +772,10 @@ fn unknown_groups(kb: &Kb, text: &str, found: &[Entity]) -> Vec<Entity> {
             },
         };
         let dl = desc.as_str().to_lowercase();
-        let parent = found.iter().find(|e| {
-            e.kind == EntityKind::Group && e.byte_start >= desc.start() && e.byte_end <= desc.end()
-        });
+        let (ds, de) = (base + desc.start(), base + desc.end());
+        let parent = found
+            .iter()
+            .find(|e| e.kind == EntityKind::Group && e.byte_start >= ds && e.byte_end <= de);
         if parent.is_none() && !GROUP_WORDS.iter().any(|w| dl.contains(w)) {
             continue;
         }
@@ -702,7 +783,8 @@ fn unknown_groups(kb: &Kb, text: &str, found: &[Entity]) -> Vec<Entity> {
         let trimmed = raw.trim_matches(|c| c == '"' || c == '“' || c == '”');
         let lead = trimmed.strip_prefix("the ").map_or(0, |_| 4);
         let name = &trimmed[lead..];
-        let start = x.start() + (raw.len() - raw.trim_start_matches(['"', '“']).len()) + lead;
+        let start =
+            base + x.start() + (raw.len() - raw.trim_start_matches(['"', '“']).len()) + lead;
         let end = start + name.len();
         if name.len() < 3 || LEADING_STOP.contains(&name) {
             continue;
@@ -926,9 +1008,9 @@ fn is_actor(e: &Entity) -> bool {
     )
 }
 
-fn statements(text: &str, kept: &[Entity]) -> Vec<Entity> {
+fn statements(text: &str, sentences: &[(usize, usize)], kept: &[Entity]) -> Vec<Entity> {
     let mut out = Vec::new();
-    for (s, e) in sentences(text) {
+    for &(s, e) in sentences {
         let sentence = &text[s..e];
         let mut verb = None;
         let mut according = None;

@@ -7,6 +7,7 @@
 
 mod bench;
 mod commands;
+mod corpus;
 mod eval;
 mod exit;
 mod node;
@@ -191,6 +192,8 @@ enum Command {
     },
     /// Measure parse + release + leak check throughput against a naive baseline.
     Bench(bench::BenchArgs),
+    /// Measure extraction throughput on one core (used by bench/extract.py).
+    BenchExtract(bench::ExtractBenchArgs),
     /// Measure a TAXII 2.1 server: POST then GET a collection (used by bench/taxii.py).
     BenchTaxii(bench::TaxiiBenchArgs),
 }
@@ -422,5 +425,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Eval { dir, check, misses, json } => eval::run(&dir, check.as_deref(), json, misses),
         Command::Bench(args) => bench::run(&args),
         Command::BenchTaxii(args) => bench::taxii(&args),
+        Command::BenchExtract(args) => bench::extract(&args),
     }
 }
