@@ -142,6 +142,12 @@ enum Command {
         #[arg(long)]
         published: Option<String>,
     },
+    /// Stored warnings and documents related to a draft, with the entities they share.
+    Related {
+        draft: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Cases: documents linked by shared entities, times and places.
     Cases {
         #[arg(long)]
@@ -421,6 +427,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Ingest { paths, published } => reading::ingest(&mut open()?, &paths, published.as_deref()),
         Command::Cases { json } => reading::cases(&open()?, json),
+        Command::Related { draft, json } => reading::related(&mut open()?, &draft, json),
         Command::Case { id, json } => reading::case(&open()?, id, json),
         Command::Eval { dir, check, misses, json } => eval::run(&dir, check.as_deref(), json, misses),
         Command::Bench(args) => bench::run(&args),

@@ -845,3 +845,188 @@ fn context_around(text: &str, s: usize, e: usize) -> String {
     }
     text[a..b].split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// The id under which a released report's text is stored as a document:
+/// one per report source, whatever audiences it went to.
+pub fn report_document_id(report_sha256: &str) -> String {
+    format!("report:{}", report_sha256.get(..32).unwrap_or(report_sha256))
+}
+
+/// Stores a released report's full text as a document, linked into cases
+/// like any other (an unchanged report is not stored twice).
+pub fn ingest_report(node: &mut Node, path: &Path, report_sha256: &str, at: &str) -> Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    let text = text_of(&path.display().to_string(), &bytes).map_err(|e| anyhow::anyhow!("{}: {}", e.at, e.reason))?;
+    let mut doc = markdown_doc(&path.display().to_string(), &text);
+    doc.id = Some(report_document_id(report_sha256));
+    ingest_doc(&mut *node.store, &doc, at, &Config::default())?;
+    Ok(())
+}
+
+/// A stored document related to a draft.
+#[derive(Debug, Serialize)]
+pub struct RelatedDoc {
+    pub seq: i64,
+    pub id: String,
+    pub title: String,
+    pub case: i64,
+    pub published: Option<String>,
+    pub score: f64,
+    /// Names of the entities it shares with the draft.
+    pub shared: Vec<String>,
+    /// If it was released as a warning: its number, state and window.
+    pub warning: Option<RelatedWarning>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RelatedWarning {
+    pub id: i64,
+    pub audience: String,
+    pub state: String,
+    pub window_end: String,
+    /// The window is open, or ended within the last 30 days.
+    pub live: bool,
+    pub note: String,
+}
+
+/// Documents and warnings sharing distinctive entities with `doc`, best
+/// first.
+pub fn related_to(node: &mut Node, doc: &Doc) -> Result<Vec<RelatedDoc>> {
+    let ctx = context_of(doc);
+    let cfg = Config::default();
+    let x = extract(&doc.text, &ctx);
+    let f = features(&x, ctx.published, &cfg);
+    let names: HashMap<&str, &str> = x.entities.iter().map(|e| (e.id.as_str(), e.name.as_str())).collect();
+    let n = node.store.document_count()?.max(100) as f64;
+    let own_id = doc.id.clone();
+    let mut score: HashMap<i64, (f64, Vec<String>)> = HashMap::new();
+    for key in &f.keys {
+        let df = node.store.key_df(key)?;
+        if df == 0 || (df as f64) > cfg.max_df_share * n && df > 20 {
+            continue;
+        }
+        let w = tearline_fuse::kind_weight(key) * (1.0 + n / df as f64).ln();
+        for d in node.store.key_documents(key, 200)? {
+            let s = score.entry(d).or_default();
+            s.0 += w;
+            s.1.push(key.clone());
+        }
+    }
+    let mut ranked: Vec<(i64, (f64, Vec<String>))> = score
+        .into_iter()
+        // Something distinctive in common (a group, a person, a venue), or
+        // both a city and a target type: not just a city.
+        .filter(|(_, (_, shared))| {
+            let has = |p: &str| shared.iter().any(|k| k.starts_with(p));
+            has("group:") || has("person:") || has("venue:") || (has("city:") && has("target:"))
+        })
+        .map(|(d, (s, keys))| {
+            let names = keys
+                .iter()
+                .map(|k| names.get(k.as_str()).map_or(k.clone(), |n| n.to_string()))
+                .collect();
+            (d, (s, names))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(b.0.cmp(&a.0)));
+    // Warnings by the document their report was stored as.
+    let now = now()?;
+    let releases = node.store.releases()?;
+    let mut warnings: HashMap<String, Vec<RelatedWarning>> = HashMap::new();
+    for rec in node.store.warnings()? {
+        let Some(release) = releases.iter().find(|r| r.id == rec.id) else { continue };
+        let w = tearline_lifecycle::apply::warning(&rec).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let end = w.window_end();
+        let state = w.state(now);
+        let ended_ago = (now - end).num_days();
+        let live = state.is_open() && (now < end || ended_ago <= 30);
+        let note = if now < end {
+            format!("window open, ends {}", end.format("%Y-%m-%d %H:%M UTC"))
+        } else {
+            format!("window ended {ended_ago} day(s) ago")
+        };
+        warnings.entry(report_document_id(&release.release.report_sha256)).or_default().push(RelatedWarning {
+            id: rec.id,
+            audience: rec.warning.audience.clone(),
+            state: state.to_string(),
+            window_end: stamp(end),
+            live,
+            note,
+        });
+    }
+    let mut out = Vec::new();
+    for (seq, (s, shared)) in ranked.into_iter().take(40) {
+        let Some(d) = node.store.document(seq)? else { continue };
+        if own_id.as_deref() == Some(d.doc.id.as_str()) {
+            continue;
+        }
+        let mut ws = warnings.remove(&d.doc.id).unwrap_or_default();
+        ws.sort_by_key(|w| std::cmp::Reverse(w.id));
+        out.push(RelatedDoc {
+            seq,
+            id: d.doc.id,
+            title: d.doc.title,
+            case: d.case_id,
+            published: d.doc.published,
+            score: s,
+            shared,
+            warning: ws.into_iter().next(),
+        });
+        if out.len() == 15 {
+            break;
+        }
+    }
+    // Live warnings first, then by score.
+    out.sort_by(|a, b| {
+        let live = |r: &RelatedDoc| r.warning.as_ref().is_some_and(|w| w.live);
+        live(b).cmp(&live(a)).then(b.score.total_cmp(&a.score))
+    });
+    Ok(out)
+}
+
+/// Prints `related` as text.
+pub fn print_related(rel: &[RelatedDoc]) {
+    if rel.is_empty() {
+        println!("nothing stored shares a distinctive entity with it");
+        return;
+    }
+    for r in rel {
+        let flag = match &r.warning {
+            Some(w) if w.live => format!("  ** warning {} to {} ({}; {}) **", w.id, w.audience, w.state, w.note),
+            Some(w) => format!("  (warning {} to {}, {}; {})", w.id, w.audience, w.state, w.note),
+            None => String::new(),
+        };
+        println!(
+            "  [{}] {} (case {}, {}){flag}\n        shares: {}",
+            r.seq,
+            r.title,
+            r.case,
+            r.published.as_deref().map(|p| p.get(..10).unwrap_or(p)).unwrap_or("undated"),
+            r.shared.join(", ")
+        );
+    }
+}
+
+/// `tearline related DRAFT`.
+pub fn related(node: &mut Node, path: &Path, json: bool) -> Result<u8> {
+    let mut docs = read_file(path);
+    let doc = match docs.pop() {
+        Some(Ok(d)) if docs.is_empty() => d,
+        Some(Err(e)) => return Err(coded(BAD_INPUT, format!("{}: {}", e.at, e.reason))),
+        _ => return Err(coded(BAD_INPUT, format!("`{}` must hold one document", path.display()))),
+    };
+    let mut doc = doc;
+    if doc.published.is_none() {
+        doc.published = Some(stamp(now()?));
+    }
+    let sha = hex::encode(Sha256::digest(&std::fs::read(path)?));
+    doc.id = Some(report_document_id(&sha));
+    let rel = related_to(node, &doc)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rel)?);
+    } else {
+        println!("related to {}:", path.display());
+        print_related(&rel);
+    }
+    Ok(0)
+}

@@ -254,6 +254,11 @@ pub fn release(
     if let Some(old) = supersedes {
         crate::warnings::supersede(node, old, rec.id)?;
     }
+    // The full report joins the node's documents, so that later reports
+    // and articles on the same threat are linked to it.
+    if let Err(e) = crate::reading::ingest_report(node, path, &record.report_sha256, &at) {
+        eprintln!("warning: the release stands, but its report was not linked into cases: {e:#}");
+    }
     match staged {
         Some((tmp, p)) => {
             tmp.persist(p)
@@ -280,6 +285,20 @@ pub fn release(
         }
     }
     Ok(0)
+}
+
+/// What the node holds on the same threat as the report at `path`.
+fn related_of(node: &mut Node, path: &Path) -> Result<Vec<crate::reading::RelatedDoc>> {
+    let bytes = std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    let mut doc = match crate::reading::read_file(path).pop() {
+        Some(Ok(d)) => d,
+        _ => return Ok(Vec::new()),
+    };
+    if doc.published.is_none() {
+        doc.published = Some(node::stamp(node::now()?));
+    }
+    doc.id = Some(crate::reading::report_document_id(&hex::encode(Sha256::digest(&bytes))));
+    crate::reading::related_to(node, &doc)
 }
 
 pub fn check(node: &mut Node, path: &Path, as_json: bool) -> Result<u8> {
@@ -316,8 +335,10 @@ pub fn check(node: &mut Node, path: &Path, as_json: bool) -> Result<u8> {
                 })
             })
             .collect();
+        let related = related_of(node, path)?;
         let v = json!({
             "report": report.name(),
+            "related": related,
             "title": report.meta().title,
             "portions": report.portions().len(),
             "spans": report.spans().count(),
@@ -402,6 +423,9 @@ pub fn check(node: &mut Node, path: &Path, as_json: bool) -> Result<u8> {
                 }
             }
         }
+        println!();
+        println!("related warnings and documents:");
+        crate::reading::print_related(&related_of(node, path)?);
     }
     Ok(if has_errors {
         LINT

@@ -146,6 +146,8 @@ fn example_releases_match_expected_files() {
         let o = Command::new(env!("CARGO_BIN_EXE_tearline"))
             .current_dir(repo())
             .args(["--node", n.path().to_str().unwrap(), "check", &rel])
+            .env("TEARLINE_NOW", "2026-03-20T09:00:00Z")
+            .env_remove("TEARLINE_HOME")
             .output()
             .unwrap();
         expect(&data().join(format!("examples/{stem}.check.txt")), &ok(&o));

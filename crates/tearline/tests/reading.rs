@@ -221,3 +221,61 @@ fn eval_meets_the_recorded_figures() {
     assert!(o.status.success(), "{}{}", out(&o), err(&o));
     assert!(out(&o).contains("B-cubed"));
 }
+
+fn tl_at(node: &Path, now: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tearline"))
+        .arg("--node")
+        .arg(node)
+        .args(args)
+        .env("TEARLINE_NOW", now)
+        .env("TEARLINE_ACTOR", "tester")
+        .env_remove("TEARLINE_HOME")
+        .output()
+        .expect("run tearline")
+}
+
+#[test]
+fn related_lists_the_warning_on_the_same_threat_while_it_is_live() {
+    let (dir, node) = node();
+    let report = repo().join("examples/embassy-warning.md");
+    let out_file = dir.path().join("public.md");
+    let o = tl_at(&node, "2026-03-20T09:00:00Z", &["release", report.to_str().unwrap(), "--to", "public", "-o", out_file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+    // An unrelated article and a related one.
+    let docs = dir.path().join("news.jsonl");
+    std::fs::write(
+        &docs,
+        concat!(
+            r#"{"id":"far","published":"2026-03-19","text":"Boko Haram fighters attacked a school near Maiduguri on Tuesday."}"#, "\n",
+            r#"{"id":"near","published":"2026-03-19","text":"Wilayat Khorasan supporters in Moscow discussed concerts on Tuesday, analysts said."}"#, "\n",
+        ),
+    )
+    .unwrap();
+    assert!(tl(&node, &["ingest", docs.to_str().unwrap()]).status.success());
+    let draft = dir.path().join("draft.md");
+    std::fs::write(
+        &draft,
+        "---\ntitle: Note on ISIS-K in Moscow\nproduced: 2026-03-21T08:00:00Z\n---\n\n(TLP:AMBER) [ISIS-K]{actor} cells in [Moscow]{place} discussed a concert venue.\n",
+    )
+    .unwrap();
+    let related = |now: &str| -> serde_json::Value {
+        let o = tl_at(&node, now, &["related", draft.to_str().unwrap(), "--json"]);
+        assert!(o.status.success(), "{}", err(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let r = related("2026-03-21T09:00:00Z");
+    let r = r.as_array().unwrap();
+    assert_eq!(r[0]["warning"]["id"], 1, "{r:?}");
+    assert_eq!(r[0]["warning"]["live"], true);
+    assert!(r[0]["shared"].to_string().contains("Islamic State Khorasan Province"));
+    assert!(r.iter().any(|d| d["id"] == "near"));
+    assert!(!r.iter().any(|d| d["id"] == "far"), "{r:?}");
+    // Forty days after the window: still listed, no longer flagged.
+    let r = related("2026-05-01T09:00:00Z");
+    let w = r.as_array().unwrap().iter().find(|d| !d["warning"].is_null()).unwrap().clone();
+    assert_eq!(w["warning"]["live"], false, "{w}");
+    // `check` carries the same section.
+    let o = tl_at(&node, "2026-03-21T09:00:00Z", &["check", draft.to_str().unwrap()]);
+    assert!(out(&o).contains("related warnings and documents:"), "{}", out(&o));
+    assert!(out(&o).contains("** warning 1 to public"), "{}", out(&o));
+}
