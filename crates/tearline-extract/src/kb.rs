@@ -394,6 +394,14 @@ impl Kb {
         self.by_id.get(id).map(|&i| self.entry(i))
     }
 
+    /// Whether a group is a movement other groups belong to (Islamic
+    /// State, al-Qaeda), rather than one named group.
+    pub fn is_movement(&self, id: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.kind == EntityKind::Group && e.parent.as_deref() == Some(id))
+    }
+
     /// How many names the automaton knows.
     pub fn name_count(&self) -> usize {
         self.patterns.len()

@@ -129,6 +129,17 @@ impl Profile {
         self.keep(cues(text), ev);
     }
 
+    /// Grades a run of text nobody annotated by what the extractor reads in
+    /// it (named groups, people, places with their kind, target types,
+    /// dates and windows), and by its cue words.
+    pub fn observe_unannotated(&mut self, text: &str, ev: Evidence) {
+        let mut g = cues(text);
+        for (a, b) in g.iter_mut().zip(extracted_grades(text)) {
+            *a = (*a).max(b);
+        }
+        self.keep(g, ev);
+    }
+
     fn keep(&mut self, g: [u8; 5], ev: Evidence) {
         for d in Dimension::ALL {
             let i = d.idx();
@@ -411,6 +422,48 @@ static CUES: LazyLock<Cues> = LazyLock::new(|| {
     Cues { set, grades }
 });
 
+/// Grades from the entities the extractor finds.
+pub fn extracted_grades(text: &str) -> [u8; 5] {
+    use tearline_extract::{EntityKind, Kb, PlaceKind};
+    let mut g = [0u8; 5];
+    let mut up = |d: Dimension, v: u8| {
+        let i = d.idx();
+        g[i] = g[i].max(v);
+    };
+    let kb = Kb::builtin();
+    let x = tearline_extract::extract(text, &tearline_extract::Context::default());
+    for e in &x.entities {
+        match e.kind {
+            EntityKind::Person => up(Dimension::Who, 4),
+            EntityKind::Group if kb.is_movement(&e.id) => up(Dimension::Who, 2),
+            EntityKind::Group => up(Dimension::Who, 3),
+            EntityKind::Target => up(Dimension::What, 3),
+            EntityKind::Place => up(
+                Dimension::Where,
+                match e.place_kind {
+                    Some(PlaceKind::Venue | PlaceKind::Facility) => 5,
+                    Some(PlaceKind::District) => 4,
+                    Some(PlaceKind::City) => 3,
+                    Some(PlaceKind::Region) => 2,
+                    _ => 1,
+                },
+            ),
+            EntityKind::Date => up(Dimension::When, if e.part_of_day.is_some() { 4 } else { 3 }),
+            EntityKind::Window => up(
+                Dimension::When,
+                match e.grain.as_deref() {
+                    Some("hours") => 4,
+                    Some("days") => 3,
+                    Some("weeks") => 2,
+                    _ => 1,
+                },
+            ),
+            _ => {}
+        }
+    }
+    g
+}
+
 /// Grades from cue words alone.
 fn cues(text: &str) -> [u8; 5] {
     let mut g = [0u8; 5];
@@ -431,6 +484,24 @@ mod tests {
 
     fn grade(kind: Option<SpanKind>, text: &str, d: Dimension) -> &'static str {
         d.ladder()[grade_unit(kind.as_ref(), text)[d.idx()] as usize]
+    }
+
+    #[test]
+    fn unannotated_text_is_graded_by_the_extractor() {
+        let g = extracted_grades(
+            "Wilayat Khorasan plans to attack the Crocus City Hall concert venue in Krasnogorsk over the next 48 hours.",
+        );
+        let name = |d: Dimension| d.ladder()[g[d.idx()] as usize];
+        assert_eq!(name(Dimension::Who), "named group");
+        assert_eq!(name(Dimension::Where), "venue");
+        assert_eq!(name(Dimension::When), "hours");
+        assert_eq!(name(Dimension::What), "target type");
+        let g =
+            extracted_grades("An Islamic State offshoot may act in Russia in the coming weeks.");
+        let name = |d: Dimension| d.ladder()[g[d.idx()] as usize];
+        assert_eq!(name(Dimension::Who), "movement");
+        assert_eq!(name(Dimension::Where), "country");
+        assert_eq!(name(Dimension::When), "weeks");
     }
 
     #[test]

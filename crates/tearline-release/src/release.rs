@@ -214,13 +214,17 @@ impl Release {
                     }
                 }
             }
-            profile.observe_text(
-                &rp.text,
-                Evidence {
-                    portion: p.number(),
-                    span: None,
-                },
-            );
+            let ev = Evidence {
+                portion: p.number(),
+                span: None,
+            };
+            // A portion nobody annotated is graded by what the extractor
+            // reads in it; annotated ones by their spans and cue words.
+            if p.spans().next().is_none() {
+                profile.observe_unannotated(&rp.text, ev);
+            } else {
+                profile.observe_text(&rp.text, ev);
+            }
             portions.push(rp);
         }
         let level = portions

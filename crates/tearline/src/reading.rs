@@ -849,14 +849,19 @@ fn context_around(text: &str, s: usize, e: usize) -> String {
 /// The id under which a released report's text is stored as a document:
 /// one per report source, whatever audiences it went to.
 pub fn report_document_id(report_sha256: &str) -> String {
-    format!("report:{}", report_sha256.get(..32).unwrap_or(report_sha256))
+    format!(
+        "report:{}",
+        report_sha256.get(..32).unwrap_or(report_sha256)
+    )
 }
 
 /// Stores a released report's full text as a document, linked into cases
 /// like any other (an unchanged report is not stored twice).
 pub fn ingest_report(node: &mut Node, path: &Path, report_sha256: &str, at: &str) -> Result<()> {
-    let bytes = std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    let text = text_of(&path.display().to_string(), &bytes).map_err(|e| anyhow::anyhow!("{}: {}", e.at, e.reason))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    let text = text_of(&path.display().to_string(), &bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {}", e.at, e.reason))?;
     let mut doc = markdown_doc(&path.display().to_string(), &text);
     doc.id = Some(report_document_id(report_sha256));
     ingest_doc(&mut *node.store, &doc, at, &Config::default())?;
@@ -896,7 +901,11 @@ pub fn related_to(node: &mut Node, doc: &Doc) -> Result<Vec<RelatedDoc>> {
     let cfg = Config::default();
     let x = extract(&doc.text, &ctx);
     let f = features(&x, ctx.published, &cfg);
-    let names: HashMap<&str, &str> = x.entities.iter().map(|e| (e.id.as_str(), e.name.as_str())).collect();
+    let names: HashMap<&str, &str> = x
+        .entities
+        .iter()
+        .map(|e| (e.id.as_str(), e.name.as_str()))
+        .collect();
     let n = node.store.document_count()?.max(100) as f64;
     let own_id = doc.id.clone();
     let mut score: HashMap<i64, (f64, Vec<String>)> = HashMap::new();
@@ -934,7 +943,9 @@ pub fn related_to(node: &mut Node, doc: &Doc) -> Result<Vec<RelatedDoc>> {
     let releases = node.store.releases()?;
     let mut warnings: HashMap<String, Vec<RelatedWarning>> = HashMap::new();
     for rec in node.store.warnings()? {
-        let Some(release) = releases.iter().find(|r| r.id == rec.id) else { continue };
+        let Some(release) = releases.iter().find(|r| r.id == rec.id) else {
+            continue;
+        };
         let w = tearline_lifecycle::apply::warning(&rec).map_err(|e| anyhow::anyhow!("{e}"))?;
         let end = w.window_end();
         let state = w.state(now);
@@ -945,18 +956,23 @@ pub fn related_to(node: &mut Node, doc: &Doc) -> Result<Vec<RelatedDoc>> {
         } else {
             format!("window ended {ended_ago} day(s) ago")
         };
-        warnings.entry(report_document_id(&release.release.report_sha256)).or_default().push(RelatedWarning {
-            id: rec.id,
-            audience: rec.warning.audience.clone(),
-            state: state.to_string(),
-            window_end: stamp(end),
-            live,
-            note,
-        });
+        warnings
+            .entry(report_document_id(&release.release.report_sha256))
+            .or_default()
+            .push(RelatedWarning {
+                id: rec.id,
+                audience: rec.warning.audience.clone(),
+                state: state.to_string(),
+                window_end: stamp(end),
+                live,
+                note,
+            });
     }
     let mut out = Vec::new();
     for (seq, (s, shared)) in ranked.into_iter().take(40) {
-        let Some(d) = node.store.document(seq)? else { continue };
+        let Some(d) = node.store.document(seq)? else {
+            continue;
+        };
         if own_id.as_deref() == Some(d.doc.id.as_str()) {
             continue;
         }
@@ -992,8 +1008,14 @@ pub fn print_related(rel: &[RelatedDoc]) {
     }
     for r in rel {
         let flag = match &r.warning {
-            Some(w) if w.live => format!("  ** warning {} to {} ({}; {}) **", w.id, w.audience, w.state, w.note),
-            Some(w) => format!("  (warning {} to {}, {}; {})", w.id, w.audience, w.state, w.note),
+            Some(w) if w.live => format!(
+                "  ** warning {} to {} ({}; {}) **",
+                w.id, w.audience, w.state, w.note
+            ),
+            Some(w) => format!(
+                "  (warning {} to {}, {}; {})",
+                w.id, w.audience, w.state, w.note
+            ),
             None => String::new(),
         };
         println!(
@@ -1001,7 +1023,10 @@ pub fn print_related(rel: &[RelatedDoc]) {
             r.seq,
             r.title,
             r.case,
-            r.published.as_deref().map(|p| p.get(..10).unwrap_or(p)).unwrap_or("undated"),
+            r.published
+                .as_deref()
+                .map(|p| p.get(..10).unwrap_or(p))
+                .unwrap_or("undated"),
             r.shared.join(", ")
         );
     }
@@ -1013,7 +1038,12 @@ pub fn related(node: &mut Node, path: &Path, json: bool) -> Result<u8> {
     let doc = match docs.pop() {
         Some(Ok(d)) if docs.is_empty() => d,
         Some(Err(e)) => return Err(coded(BAD_INPUT, format!("{}: {}", e.at, e.reason))),
-        _ => return Err(coded(BAD_INPUT, format!("`{}` must hold one document", path.display()))),
+        _ => {
+            return Err(coded(
+                BAD_INPUT,
+                format!("`{}` must hold one document", path.display()),
+            ))
+        }
     };
     let mut doc = doc;
     if doc.published.is_none() {

@@ -289,7 +289,8 @@ pub fn release(
 
 /// What the node holds on the same threat as the report at `path`.
 fn related_of(node: &mut Node, path: &Path) -> Result<Vec<crate::reading::RelatedDoc>> {
-    let bytes = std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
     let mut doc = match crate::reading::read_file(path).pop() {
         Some(Ok(d)) => d,
         _ => return Ok(Vec::new()),
@@ -297,7 +298,9 @@ fn related_of(node: &mut Node, path: &Path) -> Result<Vec<crate::reading::Relate
     if doc.published.is_none() {
         doc.published = Some(node::stamp(node::now()?));
     }
-    doc.id = Some(crate::reading::report_document_id(&hex::encode(Sha256::digest(&bytes))));
+    doc.id = Some(crate::reading::report_document_id(&hex::encode(
+        Sha256::digest(&bytes),
+    )));
     crate::reading::related_to(node, &doc)
 }
 

@@ -239,7 +239,18 @@ fn related_lists_the_warning_on_the_same_threat_while_it_is_live() {
     let (dir, node) = node();
     let report = repo().join("examples/embassy-warning.md");
     let out_file = dir.path().join("public.md");
-    let o = tl_at(&node, "2026-03-20T09:00:00Z", &["release", report.to_str().unwrap(), "--to", "public", "-o", out_file.to_str().unwrap()]);
+    let o = tl_at(
+        &node,
+        "2026-03-20T09:00:00Z",
+        &[
+            "release",
+            report.to_str().unwrap(),
+            "--to",
+            "public",
+            "-o",
+            out_file.to_str().unwrap(),
+        ],
+    );
     assert!(o.status.success(), "{}", err(&o));
     // An unrelated article and a related one.
     let docs = dir.path().join("news.jsonl");
@@ -251,7 +262,9 @@ fn related_lists_the_warning_on_the_same_threat_while_it_is_live() {
         ),
     )
     .unwrap();
-    assert!(tl(&node, &["ingest", docs.to_str().unwrap()]).status.success());
+    assert!(tl(&node, &["ingest", docs.to_str().unwrap()])
+        .status
+        .success());
     let draft = dir.path().join("draft.md");
     std::fs::write(
         &draft,
@@ -267,15 +280,31 @@ fn related_lists_the_warning_on_the_same_threat_while_it_is_live() {
     let r = r.as_array().unwrap();
     assert_eq!(r[0]["warning"]["id"], 1, "{r:?}");
     assert_eq!(r[0]["warning"]["live"], true);
-    assert!(r[0]["shared"].to_string().contains("Islamic State Khorasan Province"));
+    assert!(r[0]["shared"]
+        .to_string()
+        .contains("Islamic State Khorasan Province"));
     assert!(r.iter().any(|d| d["id"] == "near"));
     assert!(!r.iter().any(|d| d["id"] == "far"), "{r:?}");
     // Forty days after the window: still listed, no longer flagged.
     let r = related("2026-05-01T09:00:00Z");
-    let w = r.as_array().unwrap().iter().find(|d| !d["warning"].is_null()).unwrap().clone();
+    let w = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| !d["warning"].is_null())
+        .unwrap()
+        .clone();
     assert_eq!(w["warning"]["live"], false, "{w}");
     // `check` carries the same section.
-    let o = tl_at(&node, "2026-03-21T09:00:00Z", &["check", draft.to_str().unwrap()]);
-    assert!(out(&o).contains("related warnings and documents:"), "{}", out(&o));
+    let o = tl_at(
+        &node,
+        "2026-03-21T09:00:00Z",
+        &["check", draft.to_str().unwrap()],
+    );
+    assert!(
+        out(&o).contains("related warnings and documents:"),
+        "{}",
+        out(&o)
+    );
     assert!(out(&o).contains("** warning 1 to public"), "{}", out(&o));
 }
