@@ -547,3 +547,206 @@ pub fn extract(args: &ExtractBenchArgs) -> Result<u8> {
     }
     Ok(0)
 }
+
+/// `tearline bench-fuse`: linking a new document into a large store.
+#[derive(clap::Args)]
+pub struct FuseBenchArgs {
+    /// Documents to store before measuring.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub docs: usize,
+    /// New documents to link and time at each size.
+    #[arg(long, default_value_t = 1000)]
+    pub probes: usize,
+    /// Where to keep the store (default: a temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
+}
+
+fn rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// One synthetic event: the entities its documents name.
+struct Event {
+    group: String,
+    city: String,
+    country: String,
+    venue: Option<String>,
+    target: String,
+    day: i64,
+}
+
+pub fn fuse(args: &FuseBenchArgs) -> Result<u8> {
+    use crate::corpus::{Rng, Vocabulary};
+    use tearline_extract::{EntityKind, PlaceKind};
+    use tearline_store::DocumentStore;
+
+    let kb = tearline_extract::Kb::builtin();
+    let vocab = Vocabulary::from_kb(kb);
+    let groups: Vec<&tearline_extract::KbEntry> = kb
+        .entries()
+        .iter()
+        .filter(|e| e.kind == EntityKind::Group)
+        .collect();
+    let cities: Vec<&tearline_extract::KbEntry> = kb
+        .entries()
+        .iter()
+        .filter(|e| e.place_kind == Some(PlaceKind::City) && e.population > 300_000)
+        .collect();
+    let targets: Vec<&tearline_extract::KbEntry> = kb
+        .entries()
+        .iter()
+        .filter(|e| e.kind == EntityKind::Target)
+        .collect();
+    let tmp = tempfile::tempdir()?;
+    let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join("fuse-bench.db");
+    let _ = std::fs::remove_file(&db);
+    let mut store = tearline_store_sqlite::SqliteStore::open(&db)?;
+    let mut rng = Rng::new(11);
+    // Events over ten years; three documents each on average. Groups and
+    // cities are drawn with a skew (a few are named far more often), as in
+    // real reporting.
+    let skew = |rng: &mut Rng, n: usize| -> usize {
+        let a = rng.below(n);
+        let b = rng.below(n);
+        a.min(b)
+    };
+    let day0 = tearline_fuse::day_number(
+        chrono::NaiveDate::from_ymd_opt(2016, 1, 1).context("bug: date")?,
+    );
+    let n_events = (args.docs / 3).max(1);
+    let make_event = |rng: &mut Rng| {
+        let g = groups[skew(rng, groups.len())];
+        let c = cities[skew(rng, cities.len())];
+        Event {
+            group: g.id.clone(),
+            city: c.id.clone(),
+            country: format!("country:{}", c.country.clone().unwrap_or_default()),
+            venue: (rng.below(3) == 0).then(|| format!("venue:bench-{}", rng.next() % 1_000_000)),
+            target: rng.pick(&targets).id.clone(),
+            day: day0 + rng.below(3650) as i64,
+        }
+    };
+    let events: Vec<Event> = (0..n_events).map(|_| make_event(&mut rng)).collect();
+    let at = "2026-01-01T00:00:00Z";
+    let doc_of = |i: usize, e: &Event, rng: &mut Rng| {
+        let mut keys = vec![e.group.clone(), e.city.clone(), e.target.clone()];
+        if let Some(v) = &e.venue {
+            keys.push(v.clone());
+        }
+        if rng.below(2) == 0 {
+            keys.push(format!("person:bench-{}", rng.next() % 200_000));
+        }
+        let from = e.day + rng.below(2) as i64;
+        tearline_store::NewDocument {
+            id: format!("bench-{i}"),
+            source: "bench".into(),
+            url: None,
+            title: format!("event on day {}", e.day),
+            published: Some(tearline_fuse::day_date(from).to_string()),
+            lang: Some("en".into()),
+            sha256: format!("{i:064x}"),
+            text: String::new(),
+            extraction: "[]".into(),
+            keys,
+            from_day: Some(from),
+            until_day: Some(from),
+            places: vec![e.city.clone(), e.country.clone()],
+            ingested_at: at.into(),
+        }
+    };
+    println!(
+        "fusion benchmark: {} documents about {n_events} events ({} groups, {} cities), SQLite store, one thread",
+        args.docs,
+        groups.len(),
+        cities.len()
+    );
+    let checkpoints = [args.docs / 10, args.docs];
+    let mut stored = 0usize;
+    let load_start = Instant::now();
+    let mut results = Vec::new();
+    for &upto in &checkpoints {
+        let mut batch = Vec::with_capacity(10_000);
+        while stored < upto {
+            let ev = stored % n_events;
+            let d = doc_of(stored, &events[ev], &mut rng);
+            batch.push((d, ev as i64 + 1));
+            stored += 1;
+            if batch.len() == 10_000 || stored == upto {
+                store.add_documents(&batch)?;
+                batch.clear();
+            }
+        }
+        let loaded = load_start.elapsed().as_secs_f64();
+        // New documents: real text about a stored event, read and linked.
+        let cfg = tearline_fuse::Config::default();
+        let mut times = Vec::with_capacity(args.probes);
+        let mut joined = 0usize;
+        for p in 0..args.probes {
+            let e = &events[rng.below(n_events.min(upto.max(1)))];
+            let group = kb.get(&e.group).map(|g| g.name.clone()).unwrap_or_default();
+            let city = kb.get(&e.city).map(|c| c.name.clone()).unwrap_or_default();
+            let date = tearline_fuse::day_date(e.day);
+            let text = format!(
+                "{group} claimed an attack in {city} on {}, officials said, killing at least {} people. {}",
+                date.format("%-d %B %Y"),
+                3 + rng.below(50),
+                rng.pick(&vocab.orgs)
+            );
+            let doc = crate::reading::Doc {
+                id: Some(format!("probe-{upto}-{p}")),
+                source: "probe".into(),
+                url: None,
+                title: "probe".into(),
+                published: Some((date + chrono::Duration::days(1)).to_string()),
+                lang: None,
+                text,
+            };
+            let t = Instant::now();
+            let r = crate::reading::ingest_doc(&mut store, &doc, at, &cfg)?;
+            times.push(t.elapsed());
+            if matches!(r, crate::reading::Ingested::Stored { joined: true, .. }) {
+                joined += 1;
+            }
+        }
+        times.sort();
+        let pct = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+        let db_bytes = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0)
+            + std::fs::metadata(dir.join("fuse-bench.db-wal"))
+                .map(|m| m.len())
+                .unwrap_or(0);
+        println!(
+            "{:>9} documents stored (bulk load {:.0} s): link one new document p50 {:.2} ms, p99 {:.2} ms; {}/{} joined their event's case; store {:.0} MB ({} bytes/document); peak memory {} MB",
+            upto,
+            loaded,
+            pct(0.5).as_secs_f64() * 1e3,
+            pct(0.99).as_secs_f64() * 1e3,
+            joined,
+            args.probes,
+            db_bytes as f64 / 1e6,
+            db_bytes / upto.max(1) as u64,
+            rss_kib().unwrap_or(0) / 1024
+        );
+        results.push((upto, pct(0.99)));
+    }
+    if let (Some(small), Some(large)) = (results.first(), results.last()) {
+        println!(
+            "growth: {}x the documents, p99 {:.2}x",
+            large.0 / small.0.max(1),
+            large.1.as_secs_f64() / small.1.as_secs_f64().max(1e-9)
+        );
+        let p99 = large.1.as_secs_f64() * 1e3;
+        println!(
+            "target p99 <= 10 ms at {} documents: {} ({p99:.2} ms)",
+            large.0,
+            if p99 <= 10.0 { "met" } else { "NOT met" }
+        );
+    }
+    Ok(0)
+}

@@ -200,6 +200,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Measure extraction throughput on one core (used by bench/extract.py).
     BenchExtract(bench::ExtractBenchArgs),
+    /// Measure linking a new document into a store of many (default 1,000,000).
+    BenchFuse(bench::FuseBenchArgs),
     /// Measure a TAXII 2.1 server: POST then GET a collection (used by bench/taxii.py).
     BenchTaxii(bench::TaxiiBenchArgs),
 }
@@ -433,5 +435,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Bench(args) => bench::run(&args),
         Command::BenchTaxii(args) => bench::taxii(&args),
         Command::BenchExtract(args) => bench::extract(&args),
+        Command::BenchFuse(args) => bench::fuse(&args),
     }
 }
