@@ -283,7 +283,8 @@ pub fn extract_with(kb: &Kb, text: &str, ctx: &Context) -> Extraction {
     Extraction { entities }
 }
 
-/// Fills the character offsets from the byte offsets.
+/// Fills the character offsets from the byte offsets, in one walk over the
+/// text whatever the number of entities.
 fn char_offsets(text: &str, entities: &mut [Entity]) {
     let mut marks: Vec<usize> = entities
         .iter()
@@ -291,16 +292,23 @@ fn char_offsets(text: &str, entities: &mut [Entity]) {
         .collect();
     marks.sort_unstable();
     marks.dedup();
-    let mut map = std::collections::HashMap::with_capacity(marks.len());
+    let mut chars_at = Vec::with_capacity(marks.len());
     let (mut chars, mut prev) = (0usize, 0usize);
-    for m in marks {
+    for &m in &marks {
         let m = m.min(text.len());
-        chars += text.get(prev..m).map_or(0, |s| s.chars().count());
+        let seg = text.get(prev..m).unwrap_or("");
+        // ASCII runs count bytes; only other text needs a char walk.
+        chars += if seg.is_ascii() {
+            seg.len()
+        } else {
+            seg.chars().count()
+        };
         prev = m;
-        map.insert(m, chars);
+        chars_at.push(chars);
     }
+    let at = |b: usize| marks.binary_search(&b).map_or(0, |i| chars_at[i]);
     for e in entities {
-        e.start = map.get(&e.byte_start).copied().unwrap_or(0);
-        e.end = map.get(&e.byte_end).copied().unwrap_or(e.start);
+        e.start = at(e.byte_start);
+        e.end = at(e.byte_end);
     }
 }

@@ -866,6 +866,8 @@ fn insert_document(
         .optional()
         .map_err(db)?;
     if let Some((seq, keys)) = old {
+        tx.execute("UPDATE key_df SET df = df - 1 WHERE key = ''", [])
+            .map_err(db)?;
         for k in keys.split('\n').filter(|k| !k.is_empty()) {
             tx.execute("UPDATE key_df SET df = df - 1 WHERE key = ?1", [k])
                 .map_err(db)?;
@@ -928,6 +930,8 @@ fn insert_document(
             .map_err(db)?;
         df_st.execute([k]).map_err(db)?;
     }
+    // The empty key counts every document: COUNT(*) would scan the table.
+    df_st.execute([""]).map_err(db)?;
     Ok((seq, case_id))
 }
 
@@ -992,10 +996,7 @@ impl DocumentStore for SqliteStore {
     }
 
     fn document_count(&self) -> Result<u64, StoreError> {
-        self.conn
-            .query_row("SELECT COUNT(*) FROM documents", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
-            .map_err(db)
+        self.key_df("")
     }
 
     fn key_df(&self, key: &str) -> Result<u64, StoreError> {
@@ -1179,5 +1180,67 @@ mod tests {
             verify_chain(&s.audit_log().unwrap(), None).unwrap_err().seq,
             1
         );
+    }
+}
+
+#[cfg(test)]
+mod document_tests {
+    use super::*;
+
+    fn doc(id: &str, text: &str, keys: &[&str], day: i64) -> NewDocument {
+        NewDocument {
+            id: id.into(),
+            source: "t".into(),
+            url: None,
+            title: id.into(),
+            published: Some("2024-03-23".into()),
+            lang: None,
+            sha256: format!("{:x}", text.len()),
+            text: text.into(),
+            extraction: "[]".into(),
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            from_day: Some(day),
+            until_day: Some(day + 1),
+            places: vec!["city:1".into(), "country:RU".into()],
+            ingested_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn documents_keys_and_cases() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let (a, case_a) = s
+            .add_document(&doc("a", "x", &["group:is", "city:1"], 100), None)
+            .unwrap();
+        let (_, case_b) = s
+            .add_document(&doc("b", "yy", &["group:is"], 130), Some(case_a))
+            .unwrap();
+        assert_eq!(case_a, case_b);
+        let (_, case_c) = s
+            .add_document(&doc("c", "zzz", &["city:1"], 500), None)
+            .unwrap();
+        assert_ne!(case_c, case_a);
+        assert_eq!(s.document_count().unwrap(), 3);
+        assert_eq!(s.key_df("group:is").unwrap(), 2);
+        // Postings are bounded by first day.
+        let p = s.key_postings("group:is", 90, 110, 0, 10).unwrap();
+        assert_eq!(p.iter().map(|p| p.doc).collect::<Vec<_>>(), [a]);
+        assert_eq!(s.key_postings("group:is", 0, 1000, 0, 1).unwrap().len(), 1);
+        assert_eq!(s.document_places(a).unwrap(), ["city:1", "country:RU"]);
+        assert_eq!(s.document_sha("a").unwrap().as_deref(), Some("1"));
+        // Replacing a document by id replaces its keys and counts.
+        s.add_document(&doc("a", "changed", &["venue:x"], 100), None)
+            .unwrap();
+        assert_eq!(s.document_count().unwrap(), 3);
+        assert_eq!(s.key_df("group:is").unwrap(), 1);
+        assert_eq!(s.key_df("venue:x").unwrap(), 1);
+        assert!(s
+            .key_postings("group:is", 90, 110, 0, 10)
+            .unwrap()
+            .is_empty());
+        let cases = s.cases().unwrap();
+        assert_eq!(cases.iter().map(|c| c.documents).sum::<i64>(), 3);
+        assert_eq!(s.case_documents(case_a).unwrap().len(), 1);
     }
 }

@@ -540,9 +540,10 @@ pub fn extract(args: &ExtractBenchArgs) -> Result<u8> {
         );
     } else {
         println!(
-            "tearline extract: {} documents, {:.1} MB in {secs:.2} s on one core: {mb_s:.1} MB/s, {entities} entities",
+            "tearline extract: {} documents, {:.1} MB in {secs:.2} s on one core: {mb_s:.1} MB/s, {entities} entities ({:.1} per KB)",
             docs.len(),
-            bytes as f64 / 1e6
+            bytes as f64 / 1e6,
+            entities as f64 / (bytes as f64 / 1024.0)
         );
     }
     Ok(0)

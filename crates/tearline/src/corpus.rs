@@ -112,12 +112,32 @@ const DAYS: &[&str] = &[
     "on June 3",
     "yesterday",
 ];
+/// Narrative sentences: most of a news article names nothing.
 const FILLER: &[&str] = &[
     "Witnesses described scenes of panic as people fled into nearby streets.",
     "Roads around the area were closed for several hours while investigators worked.",
     "The government announced a day of mourning and increased security at public events.",
     "Analysts said the attack fitted a pattern seen in the region over the past year.",
     "Hospitals in the city appealed for blood donors.",
+    "Residents said they had heard several loud bangs shortly before the lights went out.",
+    "Video footage shared online appeared to show smoke rising above the rooftops.",
+    "Officials urged people to stay away from the area and to follow instructions from the emergency services.",
+    "Schools and offices nearby remained closed while the security operation continued.",
+    "Shopkeepers began clearing broken glass from the pavement as the cordon was lifted.",
+    "The incident renewed questions about how much warning the authorities had received.",
+    "Opposition politicians called for an inquiry into the response of the security services.",
+    "Relatives gathered outside the hospital waiting for news of those still missing.",
+    "Security experts said the choice of target suggested careful planning over several weeks.",
+    "Several foreign governments condemned the violence and offered their condolences.",
+    "Public transport services were suspended for the rest of the evening.",
+    "Local media reported that checkpoints had been set up on the main roads out of the city.",
+    "Investigators were examining mobile phones recovered at the scene.",
+    "It was not immediately clear how the attackers had reached the building.",
+    "A spokesperson for the emergency services said crews had worked through the night.",
+    "The authorities have raised the national threat level by one step.",
+    "Some witnesses said the gunfire lasted for several minutes before the police arrived.",
+    "Volunteers set up tables offering water and blankets to people waiting for news.",
+    "The country has seen a series of smaller incidents in recent months, none claimed by any group.",
 ];
 
 /// One article of the corpus.
@@ -162,7 +182,8 @@ pub fn article(rng: &mut Rng, v: &Vocabulary) -> String {
         "{} {person} said the investigation was continuing. ",
         capitalise(rng.pick::<&str>(ROLES))
     ));
-    for _ in 0..2 + rng.below(3) {
+    // A typical article runs to a few kilobytes, most of it narrative.
+    for _ in 0..10 + rng.below(12) {
         s.push_str(rng.pick::<&str>(FILLER));
         s.push(' ');
     }
