@@ -215,6 +215,10 @@ pub fn sync(node: &mut Node, name: &str) -> Result<u8> {
                 rep.collections.len(),
                 rep.pushed
             );
+            let linked = link_received(node, name)?;
+            if linked > 0 {
+                println!("{linked} received report(s) read and linked into cases");
+            }
             Ok(0)
         }
         Err(SyncError::Tampered { url, source }) => Err(coded(
@@ -288,6 +292,59 @@ pub fn respond(node: &mut Node, name: &str, report_id: &str, kind: &str, text: &
     node.write_head()?;
     println!("queued {kind} for {report_id}; `tearline sync {name}` sends it");
     Ok(0)
+}
+
+/// Reads every report received from `name` into the node's documents, so
+/// that a partner's warning is linked to the node's own reporting on the
+/// same threat. Unchanged reports are skipped; returns how many were stored.
+fn link_received(node: &mut Node, name: &str) -> Result<usize> {
+    let q = ObjectQuery {
+        added_after: None,
+        ids: vec![],
+        types: vec!["report".into()],
+        versions: VersionMatch::Last,
+        spec_versions: vec![],
+        after_seq: None,
+        limit: 100_000,
+    };
+    let page = node
+        .store
+        .objects(&received_collection_id(name), &q)
+        .context("failed to read received objects")?;
+    let at = node::stamp(node::now()?);
+    let cfg = tearline_fuse::Config::default();
+    let mut stored = 0;
+    for o in &page.objects {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&o.object.json) else {
+            continue;
+        };
+        let title = v["name"].as_str().unwrap_or("").to_string();
+        let body = v["description"].as_str().unwrap_or("");
+        if title.is_empty() && body.is_empty() {
+            continue;
+        }
+        let doc = crate::reading::Doc {
+            id: Some(format!("received:{name}:{}", o.object.id)),
+            source: format!("remote {name}: {}", o.object.id),
+            url: None,
+            title: title.clone(),
+            published: v["published"]
+                .as_str()
+                .or(v["created"].as_str())
+                .map(str::to_string),
+            lang: v["lang"].as_str().map(str::to_string),
+            text: format!("{title}\n\n{body}"),
+        };
+        match crate::reading::ingest_doc(&mut *node.store, &doc, &at, &cfg) {
+            Ok(crate::reading::Ingested::Stored { .. }) => stored += 1,
+            Ok(crate::reading::Ingested::Unchanged) => {}
+            Err(e) => eprintln!(
+                "warning: received report {} was not linked: {e:#}",
+                o.object.id
+            ),
+        }
+    }
+    Ok(stored)
 }
 
 pub fn received(node: &Node, name: &str, as_json: bool) -> Result<u8> {

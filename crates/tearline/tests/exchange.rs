@@ -136,7 +136,28 @@ fn a_warning_goes_out_and_its_responses_come_back() {
 
     let out = ok(&b, &["sync", "sender"]);
     assert!(out.contains("7 objects"), "{out}");
+    assert!(
+        out.contains("1 received report(s) read and linked"),
+        "{out}"
+    );
     assert_eq!(state(&a)["state"], "delivered");
+    // The receiver's own analyst writes about the same group and city: the
+    // partner's warning is listed beside the draft.
+    let draft = dir.path().join("own-note.md");
+    std::fs::write(
+        &draft,
+        "---\ntitle: Own note\nproduced: 2026-03-20T10:00:00Z\n---\n\n(TLP:AMBER) Supporters of [ISIS-K]{actor} in [Moscow]{place} discussed a concert.\n",
+    )
+    .unwrap();
+    let related: serde_json::Value =
+        serde_json::from_str(&ok(&b, &["related", draft.to_str().unwrap(), "--json"])).unwrap();
+    assert!(
+        related[0]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("received:sender:report--"),
+        "{related}"
+    );
     let received: serde_json::Value =
         serde_json::from_str(&ok(&b, &["received", "sender", "--json"])).unwrap();
     assert_eq!(received.as_array().unwrap().len(), 1);
