@@ -849,32 +849,49 @@ fn link_surnames(text: &str, kept: &mut Vec<Entity>) {
     }
     let mut extra = Vec::new();
     for (surname, (id, name, _)) in &surnames {
-        for (i, _) in text.match_indices(surname.as_str()) {
-            let end = i + surname.len();
-            let before = text[..i].chars().next_back();
-            let after = text[end..].chars().next();
-            if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric)
-            {
-                continue;
-            }
-            if kept
+        later_mentions(
+            text,
+            kept,
+            &mut extra,
+            surname,
+            EntityKind::Person,
+            id,
+            name,
+        );
+    }
+    kept.extend(extra);
+}
+
+/// Adds to `extra` every whole-word occurrence of `surface` that no entity
+/// covers yet, as an entity with the given id and name.
+fn later_mentions(
+    text: &str,
+    kept: &[Entity],
+    extra: &mut Vec<Entity>,
+    surface: &str,
+    kind: EntityKind,
+    id: &str,
+    name: &str,
+) {
+    for (i, _) in text.match_indices(surface) {
+        let end = i + surface.len();
+        if !whole_words(text, i, end)
+            || kept
                 .iter()
                 .chain(extra.iter())
                 .any(|k: &Entity| k.byte_start < end && i < k.byte_end)
-            {
-                continue;
-            }
-            extra.push(Entity::new(
-                i,
-                end,
-                EntityKind::Person,
-                surname,
-                id.clone(),
-                name.clone(),
-            ));
+        {
+            continue;
         }
+        extra.push(Entity::new(
+            i,
+            end,
+            kind,
+            surface,
+            id.to_string(),
+            name.to_string(),
+        ));
     }
-    kept.extend(extra);
 }
 
 fn link_new_groups(text: &str, kept: &mut Vec<Entity>) {
@@ -885,30 +902,7 @@ fn link_new_groups(text: &str, kept: &mut Vec<Entity>) {
         .collect();
     let mut extra = Vec::new();
     for (name, id) in new {
-        for (i, _) in text.match_indices(name.as_str()) {
-            let end = i + name.len();
-            let before = text[..i].chars().next_back();
-            let after = text[end..].chars().next();
-            if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric)
-            {
-                continue;
-            }
-            if kept
-                .iter()
-                .chain(extra.iter())
-                .any(|k: &Entity| k.byte_start < end && i < k.byte_end)
-            {
-                continue;
-            }
-            extra.push(Entity::new(
-                i,
-                end,
-                EntityKind::Group,
-                &name,
-                id.clone(),
-                name.clone(),
-            ));
-        }
+        later_mentions(text, kept, &mut extra, &name, EntityKind::Group, &id, &name);
     }
     kept.extend(extra);
 }

@@ -294,10 +294,8 @@ pub fn respond(node: &mut Node, name: &str, report_id: &str, kind: &str, text: &
     Ok(0)
 }
 
-/// Reads every report received from `name` into the node's documents, so
-/// that a partner's warning is linked to the node's own reporting on the
-/// same threat. Unchanged reports are skipped; returns how many were stored.
-fn link_received(node: &mut Node, name: &str) -> Result<usize> {
+/// The latest version of every report received from `name`.
+fn received_reports(node: &Node, name: &str) -> Result<tearline_store::ObjectPage> {
     let q = ObjectQuery {
         added_after: None,
         ids: vec![],
@@ -307,10 +305,16 @@ fn link_received(node: &mut Node, name: &str) -> Result<usize> {
         after_seq: None,
         limit: 100_000,
     };
-    let page = node
-        .store
+    node.store
         .objects(&received_collection_id(name), &q)
-        .context("failed to read received objects")?;
+        .context("failed to read received objects")
+}
+
+/// Reads every report received from `name` into the node's documents, so
+/// that a partner's warning is linked to the node's own reporting on the
+/// same threat. Unchanged reports are skipped; returns how many were stored.
+fn link_received(node: &mut Node, name: &str) -> Result<usize> {
+    let page = received_reports(node, name)?;
     let at = node::stamp(node::now()?);
     let cfg = tearline_fuse::Config::default();
     let mut stored = 0;
@@ -349,19 +353,7 @@ fn link_received(node: &mut Node, name: &str) -> Result<usize> {
 
 pub fn received(node: &Node, name: &str, as_json: bool) -> Result<u8> {
     remote(node, name)?;
-    let q = ObjectQuery {
-        added_after: None,
-        ids: vec![],
-        types: vec!["report".into()],
-        versions: VersionMatch::Last,
-        spec_versions: vec![],
-        after_seq: None,
-        limit: 10_000,
-    };
-    let page = node
-        .store
-        .objects(&received_collection_id(name), &q)
-        .context("failed to read received objects")?;
+    let page = received_reports(node, name)?;
     let mut rows = Vec::new();
     for o in &page.objects {
         let v: serde_json::Value = serde_json::from_str(&o.object.json).unwrap_or_default();
