@@ -852,7 +852,7 @@ impl Store for SqliteStore {
 }
 
 fn insert_document(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     d: &NewDocument,
     case: Option<i64>,
 ) -> Result<(i64, i64), StoreError> {
@@ -981,10 +981,31 @@ impl DocumentStore for SqliteStore {
         doc: &NewDocument,
         case: Option<i64>,
     ) -> Result<(i64, i64), StoreError> {
-        let tx = self.write()?;
-        let out = insert_document(&tx, doc, case)?;
-        tx.commit().map_err(db)?;
+        if self.conn.is_autocommit() {
+            let tx = self.write()?;
+            let out = insert_document(&tx, doc, case)?;
+            tx.commit().map_err(db)?;
+            return Ok(out);
+        }
+        // Inside a batch: the document is still whole or absent.
+        let sp = self.conn.savepoint().map_err(db)?;
+        let out = insert_document(&sp, doc, case)?;
+        sp.commit().map_err(db)?;
         Ok(out)
+    }
+
+    fn begin_documents(&mut self) -> Result<(), StoreError> {
+        if self.conn.is_autocommit() {
+            self.conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        }
+        Ok(())
+    }
+
+    fn commit_documents(&mut self) -> Result<(), StoreError> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("COMMIT").map_err(db)?;
+        }
+        Ok(())
     }
 
     fn add_documents(&mut self, docs: &[(NewDocument, i64)]) -> Result<(), StoreError> {

@@ -432,6 +432,15 @@ pub trait DocumentStore {
         doc: &NewDocument,
         case: Option<i64>,
     ) -> Result<(i64, i64), StoreError>;
+    /// Opens a batch: documents added until [`commit_documents`] are
+    /// committed together (each still whole or absent), and are visible to
+    /// the linker meanwhile. A crash loses the uncommitted batch, never part
+    /// of a document.
+    ///
+    /// [`commit_documents`]: DocumentStore::commit_documents
+    fn begin_documents(&mut self) -> Result<(), StoreError>;
+    /// Commits the open batch, if any.
+    fn commit_documents(&mut self) -> Result<(), StoreError>;
     /// Stores many documents with known cases in one transaction (bulk
     /// loads).
     fn add_documents(&mut self, docs: &[(NewDocument, i64)]) -> Result<(), StoreError>;

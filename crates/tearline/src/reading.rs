@@ -21,7 +21,7 @@ use crate::node::{now, stamp, Node};
 pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 
 /// A document read from a file, before extraction.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Doc {
     pub id: Option<String>,
     pub source: String,
@@ -30,6 +30,17 @@ pub struct Doc {
     pub published: Option<String>,
     pub lang: Option<String>,
     pub text: String,
+}
+
+impl Doc {
+    /// A blank line of JSON Lines: nothing to read.
+    fn skip() -> Doc {
+        Doc::default()
+    }
+
+    fn is_skip(&self) -> bool {
+        self.text.is_empty() && self.source.is_empty()
+    }
 }
 
 /// Why one document could not be read.
@@ -198,30 +209,112 @@ struct JsonDoc {
 
 /// Reads every document in a file (one, or one per JSON Lines line).
 pub fn read_file(path: &Path) -> Vec<Result<Doc, DocError>> {
+    let mut out = Vec::new();
+    for_each_doc(path, &mut |d, _| out.push(d));
+    out
+}
+
+fn is_json_lines(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("jsonl" | "ndjson")
+    )
+}
+
+/// Reads the documents of a file one by one, calling `f` with each and the
+/// bytes it took. JSON Lines are streamed, so a file may be far larger than
+/// memory; other files hold one document.
+pub fn for_each_doc(path: &Path, f: &mut dyn FnMut(Result<Doc, DocError>, u64)) {
+    use std::io::{BufRead, Read};
     let source = path.display().to_string();
+    if is_json_lines(path) {
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(e) => return f(Err(bad(&source, format!("cannot read it: {e}"))), 0),
+        };
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let (mut line, mut n, mut any) = (Vec::new(), 0usize, false);
+        loop {
+            line.clear();
+            // At most one document's worth plus the newline: a longer line
+            // is refused, and the rest of it skipped.
+            let read = (&mut reader)
+                .take(MAX_DOCUMENT_BYTES as u64 + 1)
+                .read_until(b'\n', &mut line);
+            let read = match read {
+                Ok(0) => break,
+                Ok(r) => r,
+                Err(e) => {
+                    return f(
+                        Err(bad(
+                            format!("{source}:{}", n + 1),
+                            format!("cannot read it: {e}"),
+                        )),
+                        0,
+                    )
+                }
+            };
+            n += 1;
+            any = true;
+            let at = format!("{source}:{n}");
+            if line.len() > MAX_DOCUMENT_BYTES && !line.ends_with(b"\n") {
+                let mut skipped = read as u64;
+                let mut sink = Vec::new();
+                while let Ok(k) = reader.read_until(b'\n', &mut sink) {
+                    if k == 0 || sink.ends_with(b"\n") {
+                        skipped += k as u64;
+                        break;
+                    }
+                    skipped += k as u64;
+                    sink.clear();
+                }
+                f(
+                    Err(bad(
+                        at,
+                        format!(
+                            "the line is over the {} MiB limit for one document",
+                            MAX_DOCUMENT_BYTES / (1024 * 1024)
+                        ),
+                    )),
+                    skipped,
+                );
+                continue;
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                f(Ok(Doc::skip()), read as u64);
+                continue;
+            }
+            f(
+                json_line(&at, line.strip_suffix(b"\n").unwrap_or(&line)),
+                read as u64,
+            );
+        }
+        if !any {
+            f(Err(bad(&source, "the file is empty")), 0);
+        }
+        return;
+    }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) => return vec![Err(bad(&source, format!("cannot read it: {e}")))],
+        Err(e) => return f(Err(bad(&source, format!("cannot read it: {e}"))), 0),
     };
+    let size = bytes.len() as u64;
+    for d in one_document(path, &source, &bytes) {
+        f(d, size);
+    }
+}
+
+fn one_document(path: &Path, source: &str, bytes: &[u8]) -> Vec<Result<Doc, DocError>> {
+    let source = source.to_string();
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    if ext == "jsonl" || ext == "ndjson" {
-        if bytes.is_empty() {
-            return vec![Err(bad(&source, "the file is empty"))];
-        }
-        let mut out = Vec::new();
-        for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
-            let at = format!("{source}:{}", i + 1);
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            out.push(json_line(&at, line));
-        }
-        return out;
-    }
+    let bytes = bytes.to_vec();
     let text = match text_of(&source, &bytes) {
         Ok(t) => t,
         Err(e) => return vec![Err(e)],
@@ -572,17 +665,33 @@ pub fn ingest(node: &mut Node, paths: &[PathBuf], published: Option<&str>) -> Re
     let files = files(paths)?;
     let at = stamp(now()?);
     let cfg = Config::default();
-    let bar = indicatif::ProgressBar::new(files.len() as u64);
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    // Drawn on a terminal only, and only for runs worth watching.
+    let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg} ({eta})")
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    if files.len() < 20 {
+    if total < 4 * 1024 * 1024 && files.len() < 50 {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let (mut stored, mut joined, mut unchanged, mut failed) = (0, 0, 0, 0);
+    // Documents are committed in batches (a crash loses at most the batch
+    // being read, which the next run reads again); the summary is printed
+    // only after the last commit.
+    let mut in_batch = 0usize;
+    node.store.begin_documents()?;
+    let mut result: Result<()> = Ok(());
     for file in &files {
-        for doc in read_file(file) {
+        for_each_doc(file, &mut |doc, bytes| {
+            bar.inc(bytes);
+            if result.is_err() || doc.as_ref().is_ok_and(Doc::is_skip) {
+                return;
+            }
             let outcome = doc
                 .map_err(|e| format!("{}: {}", e.at, e.reason))
                 .and_then(|mut d| {
@@ -596,6 +705,7 @@ pub fn ingest(node: &mut Node, paths: &[PathBuf], published: Option<&str>) -> Re
                 Ok(Ingested::Stored { joined: j, .. }) => {
                     stored += 1;
                     joined += usize::from(j);
+                    in_batch += 1;
                 }
                 Ok(Ingested::Unchanged) => unchanged += 1,
                 Err(msg) => {
@@ -603,10 +713,19 @@ pub fn ingest(node: &mut Node, paths: &[PathBuf], published: Option<&str>) -> Re
                     bar.suspend(|| eprintln!("error: {msg}"));
                 }
             }
-        }
-        bar.inc(1);
-        bar.set_message(format!("{stored} stored"));
+            if in_batch >= 1000 {
+                result = node
+                    .store
+                    .commit_documents()
+                    .and_then(|_| node.store.begin_documents())
+                    .map_err(Into::into);
+                in_batch = 0;
+            }
+            bar.set_message(format!("{stored} stored"));
+        });
+        result.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
     }
+    node.store.commit_documents()?;
     bar.finish_and_clear();
     println!(
         "{stored} document(s) stored ({joined} joined an existing case), {unchanged} unchanged, {failed} refused"

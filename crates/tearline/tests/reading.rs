@@ -180,6 +180,13 @@ fn bad_documents_are_named_and_the_rest_is_stored() {
         ),
     )
     .unwrap();
+    // A JSON line over the per-document limit, then a good one.
+    let mut big = br#"{"id":"big","text":""#.to_vec();
+    big.extend(std::iter::repeat_n(b'a', 17 * 1024 * 1024));
+    big.extend(b"\"}\n");
+    big.extend(br#"{"id":"ok3","published":"2024-03-23","text":"Police in Lyon arrested a man on Sunday."}"#);
+    big.push(b'\n');
+    std::fs::write(docs.join("big.jsonl"), big).unwrap();
     let o = tl(&node, &["ingest", docs.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
     let e = err(&o);
@@ -191,18 +198,19 @@ fn bad_documents_are_named_and_the_rest_is_stored() {
         "mixed.jsonl:2: not a JSON object",
         "mixed.jsonl:3 (id nodate): field `published`: `yesterday` is not a date",
         "mixed.jsonl:4 (id notext): field `text` is missing or empty",
+        "big.jsonl:1: the line is over the 16 MiB limit",
     ] {
         assert!(e.contains(expect), "missing `{expect}` in:\n{e}");
     }
-    assert!(out(&o).contains("2 document(s) stored"), "{}", out(&o));
-    assert!(out(&o).contains("7 refused"), "{}", out(&o));
+    assert!(out(&o).contains("3 document(s) stored"), "{}", out(&o));
+    assert!(out(&o).contains("8 refused"), "{}", out(&o));
     let total: i64 = cases_json(&node)
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c["documents"].as_i64().unwrap())
         .sum();
-    assert_eq!(total, 2);
+    assert_eq!(total, 3);
 }
 
 #[test]
