@@ -350,6 +350,14 @@ impl Format {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` ends quietly, as in other command-line tools,
+    // instead of failing on a closed pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any other
+    // thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),

@@ -753,7 +753,13 @@ fn key_entities(docs: &[(StoredDocument, Extraction)]) -> Vec<(String, String, u
                 .entities
                 .iter()
                 .find(|e| &e.id == k)
-                .map_or(k.as_str(), |e| e.name.as_str());
+                .map(|e| e.name.as_str())
+                .or_else(|| {
+                    tearline_extract::Kb::builtin()
+                        .get(k)
+                        .map(|e| e.name.as_str())
+                })
+                .unwrap_or(k.as_str());
             let c = count.entry(k).or_insert((0, name));
             c.0 += 1;
         }
@@ -867,7 +873,7 @@ pub fn case(node: &Node, id: i64, json: bool) -> Result<u8> {
                 .of(EntityKind::Statement)
                 .find(|s| s.byte_start <= e.byte_start && e.byte_end <= s.byte_end)
                 .map(|s| s.text.clone())
-                .unwrap_or_else(|| context_around(&d.doc.text, e.byte_start, e.byte_end));
+                .unwrap_or_else(|| sentence_around(&d.doc.text, e.byte_start, e.byte_end));
             timeline.push(TimelineRow {
                 date: date.clone(),
                 part_of_day: e.part_of_day.clone(),
@@ -953,16 +959,22 @@ pub fn case(node: &Node, id: i64, json: bool) -> Result<u8> {
     Ok(0)
 }
 
-fn context_around(text: &str, s: usize, e: usize) -> String {
-    let mut a = s.saturating_sub(60);
-    while !text.is_char_boundary(a) {
-        a -= 1;
-    }
-    let mut b = (e + 60).min(text.len());
-    while !text.is_char_boundary(b) {
-        b += 1;
-    }
-    text[a..b].split_whitespace().collect::<Vec<_>>().join(" ")
+/// The sentence holding `text[s..e]`, on one line.
+fn sentence_around(text: &str, s: usize, e: usize) -> String {
+    let is_end = |c: char| matches!(c, '.' | '!' | '?' | '\n');
+    let start = text[..s]
+        .char_indices()
+        .rev()
+        .find(|&(i, c)| is_end(c) && text[i + c.len_utf8()..].starts_with(char::is_whitespace))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let end = text[e..]
+        .char_indices()
+        .find(|&(_, c)| is_end(c))
+        .map_or(text.len(), |(i, c)| e + i + c.len_utf8());
+    text[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The id under which a released report's text is stored as a document:
