@@ -15,6 +15,8 @@ use std::sync::LazyLock;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use regex::Regex;
 
+use crate::figures::CARDINALS;
+
 /// A date or window found in a text (byte offsets).
 #[derive(Debug, Clone)]
 pub(crate) struct Found {
@@ -167,28 +169,8 @@ const WEEKDAYS: &[(&str, Weekday)] = &[
     ("воскресенье", Weekday::Sun),
 ];
 
-const NUMBER_WORDS: &[(&str, u32)] = &[
-    ("one", 1),
-    ("two", 2),
-    ("three", 3),
-    ("four", 4),
-    ("five", 5),
-    ("six", 6),
-    ("seven", 7),
-    ("eight", 8),
-    ("nine", 9),
-    ("ten", 10),
-    ("twelve", 12),
-    ("fourteen", 14),
-    ("twenty", 20),
-    ("twenty-four", 24),
-    ("thirty", 30),
-    ("forty-eight", 48),
-    ("seventy-two", 72),
-    ("a few", 3),
-    ("several", 5),
-    ("few", 3),
-];
+/// Vague quantities a window may be given in, beside the number words.
+const VAGUE: &[(&str, u64)] = &[("a few", 3), ("several", 5), ("few", 3)];
 
 fn alternation(words: impl Iterator<Item = &'static str>) -> String {
     let mut w: Vec<&str> = words.collect();
@@ -209,7 +191,7 @@ struct Patterns {
 static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
     let m = alternation(MONTHS.iter().map(|(n, _)| *n));
     let wd = alternation(WEEKDAYS.iter().map(|(n, _)| *n));
-    let num = alternation(NUMBER_WORDS.iter().map(|(n, _)| *n));
+    let num = alternation(CARDINALS.iter().chain(VAGUE).map(|(n, _)| *n));
     let day_month = format!(
         r"(?P<dm_d>\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+(?:of\s+|de\s+)?(?P<dm_m>{m})\.?(?:,?\s+(?:de\s+)?(?P<dm_y>(?:19|20)\d\d))?"
     );
@@ -250,7 +232,11 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         re,
         months: MONTHS.iter().copied().collect(),
         weekdays: WEEKDAYS.iter().copied().collect(),
-        numbers: NUMBER_WORDS.iter().copied().collect(),
+        numbers: CARDINALS
+            .iter()
+            .chain(VAGUE)
+            .map(|&(w, n)| (w, n as u32))
+            .collect(),
     }
 });
 

@@ -172,36 +172,41 @@ pub(crate) fn find(text: &str) -> Vec<Found> {
     out
 }
 
+/// Number words, shared with the date rules ("over the next two days").
+pub(crate) const CARDINALS: &[(&str, u64)] = &[
+    ("one", 1),
+    ("two", 2),
+    ("three", 3),
+    ("four", 4),
+    ("five", 5),
+    ("six", 6),
+    ("seven", 7),
+    ("eight", 8),
+    ("nine", 9),
+    ("ten", 10),
+    ("eleven", 11),
+    ("twelve", 12),
+    ("fourteen", 14),
+    ("fifteen", 15),
+    ("twenty", 20),
+    ("twenty-four", 24),
+    ("thirty", 30),
+    ("forty", 40),
+    ("forty-eight", 48),
+    ("fifty", 50),
+    ("seventy-two", 72),
+    ("один", 1),
+    ("два", 2),
+    ("две", 2),
+    ("три", 3),
+    ("четыре", 4),
+    ("пять", 5),
+];
+
 fn parse_number(n: &str) -> Option<u64> {
     let n = n.to_lowercase();
-    let words = [
-        ("one", 1),
-        ("two", 2),
-        ("three", 3),
-        ("four", 4),
-        ("five", 5),
-        ("six", 6),
-        ("seven", 7),
-        ("eight", 8),
-        ("nine", 9),
-        ("ten", 10),
-        ("eleven", 11),
-        ("twelve", 12),
-        ("fifteen", 15),
-        ("twenty", 20),
-        ("thirty", 30),
-        ("forty", 40),
-        ("fifty", 50),
-        ("dozens", 24),
-        ("hundreds", 200),
-        ("один", 1),
-        ("два", 2),
-        ("две", 2),
-        ("три", 3),
-        ("четыре", 4),
-        ("пять", 5),
-    ];
-    if let Some(&(_, v)) = words.iter().find(|(w, _)| *w == n) {
+    let vague: &[(&str, u64)] = &[("dozens", 24), ("hundreds", 200)];
+    if let Some(&(_, v)) = CARDINALS.iter().chain(vague).find(|(w, _)| *w == n) {
         return Some(v);
     }
     if n.split_whitespace().collect::<Vec<_>>() == ["a", "dozen"] {
