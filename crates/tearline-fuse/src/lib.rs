@@ -220,6 +220,29 @@ fn distinctive(key: &str) -> bool {
     matches!(key.split(':').next(), Some("group" | "person" | "venue"))
 }
 
+/// Whether shared keys are enough to call two documents related: a group,
+/// a person or a venue, or else both a city (or district) and a target
+/// type. A shared city alone is not.
+pub fn shares_enough<K: AsRef<str>>(shared: &[K]) -> bool {
+    let has = |f: &dyn Fn(&str) -> bool| shared.iter().any(|k| f(k.as_ref()));
+    has(&distinctive)
+        || (has(&|k| k.starts_with("city:") || k.starts_with("district:"))
+            && has(&|k| k.starts_with("target:")))
+}
+
+/// What a shared `key` carried by `df` of `n` stored documents adds to a
+/// score: its kind's weight times its rarity; `None` for a key too common
+/// to distinguish anything (or carried by none).
+pub fn key_weight(key: &str, df: u64, n: u64, cfg: &Config) -> Option<f64> {
+    if df == 0 || (df as f64) > cfg.max_df_share * n as f64 && df > 20 {
+        return None;
+    }
+    // A young store has few documents: rarity is judged as if it held at
+    // least a hundred.
+    let idf = (1.0 + (n.max(100) as f64) / df as f64).ln();
+    Some(kind_weight(key) * idf)
+}
+
 /// The linker's decision for one document.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Decision {
@@ -236,18 +259,13 @@ pub fn link<I: Index>(index: &I, f: &Features, cfg: &Config) -> Result<Decision,
     let (Some(from), Some(until)) = (f.from, f.until) else {
         return Ok(Decision::default());
     };
-    let n = index.doc_count()?.max(1) as f64;
+    let n = index.doc_count()?;
     // Per candidate document: score and shared keys.
     let mut cand: HashMap<i64, Candidate> = HashMap::new();
     for key in &f.keys {
-        let df = index.doc_freq(key)?;
-        if df == 0 || (df as f64) > cfg.max_df_share * n && df > 20 {
+        let Some(w) = key_weight(key, index.doc_freq(key)?, n, cfg) else {
             continue;
-        }
-        // A young store has few documents: rarity is judged as if it held
-        // at least a hundred.
-        let idf = (1.0 + n.max(100.0) / df as f64).ln();
-        let w = kind_weight(key) * idf;
+        };
         let postings = index.postings(
             key,
             from - cfg.max_span_days - cfg.max_gap_days,
@@ -282,11 +300,7 @@ pub fn link<I: Index>(index: &I, f: &Features, cfg: &Config) -> Result<Decision,
         if gap > cfg.max_gap_days || score < cfg.min_score {
             continue;
         }
-        let city_and_target = shared
-            .iter()
-            .any(|k| k.starts_with("city:") || k.starts_with("district:"))
-            && shared.iter().any(|k| k.starts_with("target:"));
-        if !shared.iter().any(|k| distinctive(k)) && !city_and_target {
+        if !shares_enough(&shared) {
             continue;
         }
         // A shared venue or person places the documents together; otherwise

@@ -1037,15 +1037,13 @@ pub fn related_to(node: &mut Node, doc: &Doc) -> Result<Vec<RelatedDoc>> {
         .iter()
         .map(|e| (e.id.as_str(), e.name.as_str()))
         .collect();
-    let n = node.store.document_count()?.max(100) as f64;
+    let n = node.store.document_count()?;
     let own_id = doc.id.clone();
     let mut score: HashMap<i64, (f64, Vec<String>)> = HashMap::new();
     for key in &f.keys {
-        let df = node.store.key_df(key)?;
-        if df == 0 || (df as f64) > cfg.max_df_share * n && df > 20 {
+        let Some(w) = tearline_fuse::key_weight(key, node.store.key_df(key)?, n, &cfg) else {
             continue;
-        }
-        let w = tearline_fuse::kind_weight(key) * (1.0 + n / df as f64).ln();
+        };
         for d in node.store.key_documents(key, 200)? {
             let s = score.entry(d).or_default();
             s.0 += w;
@@ -1054,12 +1052,7 @@ pub fn related_to(node: &mut Node, doc: &Doc) -> Result<Vec<RelatedDoc>> {
     }
     let mut ranked: Vec<(i64, (f64, Vec<String>))> = score
         .into_iter()
-        // Something distinctive in common (a group, a person, a venue), or
-        // both a city and a target type: not just a city.
-        .filter(|(_, (_, shared))| {
-            let has = |p: &str| shared.iter().any(|k| k.starts_with(p));
-            has("group:") || has("person:") || has("venue:") || (has("city:") && has("target:"))
-        })
+        .filter(|(_, (_, shared))| tearline_fuse::shares_enough(shared))
         .map(|(d, (s, keys))| {
             let names = keys
                 .iter()
@@ -1163,10 +1156,12 @@ pub fn print_related(rel: &[RelatedDoc]) {
     }
 }
 
-/// `tearline related DRAFT`.
-pub fn related(node: &mut Node, path: &Path, json: bool) -> Result<u8> {
+/// What the node holds on the same threat as the draft at `path` (one
+/// document; undated drafts are dated now; the draft's own stored copy,
+/// if it was released, is left out).
+pub fn related_for(node: &mut Node, path: &Path) -> Result<Vec<RelatedDoc>> {
     let mut docs = read_file(path);
-    let doc = match docs.pop() {
+    let mut doc = match docs.pop() {
         Some(Ok(d)) if docs.is_empty() => d,
         Some(Err(e)) => return Err(coded(BAD_INPUT, format!("{}: {}", e.at, e.reason))),
         _ => {
@@ -1176,13 +1171,18 @@ pub fn related(node: &mut Node, path: &Path, json: bool) -> Result<u8> {
             ))
         }
     };
-    let mut doc = doc;
     if doc.published.is_none() {
         doc.published = Some(stamp(now()?));
     }
-    let sha = hex::encode(Sha256::digest(&std::fs::read(path)?));
-    doc.id = Some(report_document_id(&sha));
-    let rel = related_to(node, &doc)?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    doc.id = Some(report_document_id(&hex::encode(Sha256::digest(&bytes))));
+    related_to(node, &doc)
+}
+
+/// `tearline related DRAFT`.
+pub fn related(node: &mut Node, path: &Path, json: bool) -> Result<u8> {
+    let rel = related_for(node, path)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&rel)?);
     } else {

@@ -287,23 +287,6 @@ pub fn release(
     Ok(0)
 }
 
-/// What the node holds on the same threat as the report at `path`.
-fn related_of(node: &mut Node, path: &Path) -> Result<Vec<crate::reading::RelatedDoc>> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    let mut doc = match crate::reading::read_file(path).pop() {
-        Some(Ok(d)) => d,
-        _ => return Ok(Vec::new()),
-    };
-    if doc.published.is_none() {
-        doc.published = Some(node::stamp(node::now()?));
-    }
-    doc.id = Some(crate::reading::report_document_id(&hex::encode(
-        Sha256::digest(&bytes),
-    )));
-    crate::reading::related_to(node, &doc)
-}
-
 pub fn check(node: &mut Node, path: &Path, as_json: bool) -> Result<u8> {
     let (report, _) = read_report(path)?;
     let registry = node.registry()?;
@@ -338,7 +321,7 @@ pub fn check(node: &mut Node, path: &Path, as_json: bool) -> Result<u8> {
                 })
             })
             .collect();
-        let related = related_of(node, path)?;
+        let related = crate::reading::related_for(node, path)?;
         let v = json!({
             "report": report.name(),
             "related": related,
@@ -428,7 +411,7 @@ pub fn check(node: &mut Node, path: &Path, as_json: bool) -> Result<u8> {
         }
         println!();
         println!("related warnings and documents:");
-        crate::reading::print_related(&related_of(node, path)?);
+        crate::reading::print_related(&crate::reading::related_for(node, path)?);
     }
     Ok(if has_errors {
         LINT

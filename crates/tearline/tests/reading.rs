@@ -9,15 +9,7 @@ fn repo() -> PathBuf {
 }
 
 fn tl(node: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tearline"))
-        .arg("--node")
-        .arg(node)
-        .args(args)
-        .env("TEARLINE_NOW", "2026-03-20T09:00:00Z")
-        .env("TEARLINE_ACTOR", "tester")
-        .env_remove("TEARLINE_HOME")
-        .output()
-        .expect("run tearline")
+    tl_at(node, "2026-03-20T09:00:00Z", args)
 }
 
 fn out(o: &Output) -> String {
