@@ -88,6 +88,7 @@ type Clock = Box<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 pub struct AppState {
     store: Mutex<Box<dyn Store + Send>>,
     buckets: Mutex<std::collections::HashMap<String, (f64, std::time::Instant)>>,
+    seen: Mutex<std::collections::HashMap<String, std::time::Instant>>,
     config: Config,
     audiences: Vec<Audience>,
     registry: Registry,
@@ -105,6 +106,7 @@ impl AppState {
         AppState {
             store: Mutex::new(store),
             buckets: Mutex::new(std::collections::HashMap::new()),
+            seen: Mutex::new(std::collections::HashMap::new()),
             config,
             audiences,
             registry,
@@ -144,6 +146,30 @@ impl AppState {
             return Err(ApiError::TooManyRequests);
         }
         *tokens -= 1.0;
+        Ok(())
+    }
+
+    /// Records the partner's contact in the store, at most once a minute
+    /// per partner, so that the request path stays a read.
+    fn contact(&self, partner: &str) -> Result<(), ApiError> {
+        let due = {
+            let mut seen = self
+                .seen
+                .lock()
+                .map_err(|_| ApiError::Internal("the contact table lock is poisoned".into()))?;
+            let now = std::time::Instant::now();
+            match seen.get(partner) {
+                Some(t) if now.duration_since(*t) < std::time::Duration::from_secs(60) => false,
+                _ => {
+                    seen.insert(partner.to_string(), now);
+                    true
+                }
+            }
+        };
+        if due {
+            let at = (self.clock)().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            self.store()?.partner_seen(partner, &at)?;
+        }
         Ok(())
     }
 
@@ -288,6 +314,16 @@ pub fn app(state: Arc<AppState>) -> Router {
 
 /// Serves the app on a bound listener until Ctrl-C.
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
+    serve_with(listener, state, Router::new()).await
+}
+
+/// Serves the app and `extra` routes (which must not overlap TAXII's) on
+/// one listener until Ctrl-C.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    extra: Router,
+) -> std::io::Result<()> {
     // Warnings whose window ends while the server runs become "review due"
     // within a minute, recorded in the audit log.
     let ticker = state.clone();
@@ -300,7 +336,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> s
             }
         }
     });
-    axum::serve(listener, app(state))
+    axum::serve(listener, app(state).merge(extra))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
@@ -420,6 +456,7 @@ fn begin(s: &AppState, h: &HeaderMap) -> Result<Partner, ApiError> {
         auth::authenticate(&**store, h)?
     };
     s.admit(&p.name)?;
+    s.contact(&p.name)?;
     Ok(p)
 }
 

@@ -471,9 +471,141 @@ pub trait DocumentStore {
     fn case_documents(&self, case: i64) -> Result<Vec<StoredDocument>, StoreError>;
 }
 
+/// A person who signs in to the workbench.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The sign-in name.
+    pub name: String,
+    /// `analyst`, `releaser` or `admin` (the workbench gives it meaning).
+    pub role: String,
+    /// The password hash in PHC string form (never the password).
+    pub password_hash: String,
+    /// When the user was added (RFC 3339).
+    pub created_at: String,
+    /// When the password was last set (RFC 3339).
+    pub updated_at: String,
+}
+
+/// A report being written in the workbench.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    /// Its number.
+    pub id: i64,
+    /// Its title, as the report's front matter gives it when it parses.
+    pub title: String,
+    /// The report source (Markdown with markings).
+    pub body: String,
+    /// Who created it.
+    pub author: String,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// When it was last saved.
+    pub updated_at: String,
+    /// Who saved it last.
+    pub updated_by: String,
+}
+
+/// A release waiting for a second releaser (the two-person rule).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRequest {
+    /// Its number.
+    pub id: i64,
+    /// The draft it was made from, if any.
+    pub draft_id: Option<i64>,
+    /// The exact report source to be released.
+    pub body: String,
+    /// SHA-256 (hex) of `body`: what the approver approves.
+    pub report_sha256: String,
+    /// The audience.
+    pub audience: String,
+    /// Who asked.
+    pub requested_by: String,
+    /// When (RFC 3339).
+    pub requested_at: String,
+    /// `pending`, `approved`, `rejected`, `released` or `failed`.
+    pub state: String,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<String>,
+    /// The decision's note, or why the release failed.
+    pub note: Option<String>,
+    /// The release it became.
+    pub release_id: Option<i64>,
+}
+
+/// What the workbench keeps: its users, drafts and release requests, and
+/// when each partner was last in contact.
+pub trait WorkbenchStore {
+    /// Adds a user; a conflict if the name is taken.
+    fn user_add(&mut self, user: &User, audit: NewAuditEntry) -> Result<(), StoreError>;
+    /// A user by name.
+    fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
+    /// Every user, by name.
+    fn users(&self) -> Result<Vec<User>, StoreError>;
+    /// Replaces a user's password hash (and role). False if no such user.
+    fn user_update(
+        &mut self,
+        name: &str,
+        role: &str,
+        password_hash: &str,
+        at: &str,
+        audit: NewAuditEntry,
+    ) -> Result<bool, StoreError>;
+    /// Removes a user. False if no such user.
+    fn user_remove(&mut self, name: &str, audit: NewAuditEntry) -> Result<bool, StoreError>;
+
+    /// Creates a draft (`id` None) or replaces one's title and body;
+    /// returns its number. A conflict if `id` names no draft.
+    fn draft_save(
+        &mut self,
+        id: Option<i64>,
+        title: &str,
+        body: &str,
+        by: &str,
+        at: &str,
+        audit: NewAuditEntry,
+    ) -> Result<i64, StoreError>;
+    /// A draft by number.
+    fn draft(&self, id: i64) -> Result<Option<Draft>, StoreError>;
+    /// Every draft, most recently saved first.
+    fn drafts(&self) -> Result<Vec<Draft>, StoreError>;
+
+    /// Records a release request; returns its number.
+    fn request_add(
+        &mut self,
+        request: &ReleaseRequest,
+        audit: NewAuditEntry,
+    ) -> Result<i64, StoreError>;
+    /// A request by number.
+    fn request(&self, id: i64) -> Result<Option<ReleaseRequest>, StoreError>;
+    /// Every request, newest first.
+    fn requests(&self) -> Result<Vec<ReleaseRequest>, StoreError>;
+    /// Moves a request from state `from` to `to`, recording who, when, the
+    /// note and the release; false (and nothing written) if it was not in
+    /// state `from` — so two approvers cannot both approve.
+    #[allow(clippy::too_many_arguments)]
+    fn request_move(
+        &mut self,
+        id: i64,
+        from: &str,
+        to: &str,
+        by: &str,
+        at: &str,
+        note: Option<&str>,
+        release_id: Option<i64>,
+        audit: NewAuditEntry,
+    ) -> Result<bool, StoreError>;
+
+    /// Records that a partner was in contact at `at`.
+    fn partner_seen(&mut self, name: &str, at: &str) -> Result<(), StoreError>;
+    /// When each partner was last in contact, by name.
+    fn partners_seen(&self) -> Result<Vec<(String, String)>, StoreError>;
+}
+
 /// Everything a node stores. Each mutating call is atomic and appends its
 /// audit entry in the same transaction.
-pub trait Store: DocumentStore {
+pub trait Store: DocumentStore + WorkbenchStore {
     /// Adds a protected term; `key` is its normalised form, unique in the
     /// registry. Returns false if a term with that key is already there.
     fn protect_add(

@@ -221,7 +221,10 @@ pub fn protect_remove(node: &mut Node, term: &str) -> Result<u8> {
     Ok(0)
 }
 
-pub fn audit_verify(node: &Node) -> Result<u8> {
+/// Verifies the audit log's chain, its recorded head and the release
+/// records; the summary line, or an error coded `AUDIT` that says where
+/// it breaks.
+pub fn verify_audit(node: &Node) -> Result<String> {
     let log = node
         .store
         .audit_log()
@@ -236,10 +239,14 @@ pub fn audit_verify(node: &Node) -> Result<u8> {
     verify_releases(&releases, &log)
         .map_err(|m| coded(AUDIT, format!("audit log does not verify: {m}")))?;
     let last = log.last().map_or("-".to_string(), |e| e.hash.clone());
-    println!(
+    Ok(format!(
         "audit log verified: {n} entries, {} releases; head {last}",
         releases.len()
-    );
+    ))
+}
+
+pub fn audit_verify(node: &Node) -> Result<u8> {
+    println!("{}", verify_audit(node)?);
     Ok(0)
 }
 

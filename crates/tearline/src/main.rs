@@ -16,6 +16,7 @@ mod reading;
 mod remotes;
 mod reports;
 mod warnings;
+mod workbench;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -96,6 +97,11 @@ enum Command {
     Partner {
         #[command(subcommand)]
         action: PartnerCmd,
+    },
+    /// Manage the people who sign in to the workbench (`serve` at /ui).
+    User {
+        #[command(subcommand)]
+        action: UserCmd,
     },
     /// Manage remotes: TAXII servers this node reads releases from.
     Remote {
@@ -266,6 +272,36 @@ enum PartnerCmd {
 }
 
 #[derive(Subcommand)]
+enum UserCmd {
+    /// Add a user; prints a new password once unless --password-stdin.
+    Add {
+        name: String,
+        /// analyst (writes; releases to internal), releaser (releases
+        /// anywhere, decides warnings) or admin (audit log, users).
+        #[arg(long)]
+        role: String,
+        /// Read the password (one line, at least 12 characters) from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users and roles.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a new password (and optionally a new role); open sessions end.
+    Passwd {
+        name: String,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove a user; their sessions end at their next request.
+    Remove { name: String },
+}
+
+#[derive(Subcommand)]
 enum WarningCmd {
     /// Close a warning with its outcome.
     Close {
@@ -417,7 +453,17 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             PartnerCmd::Remove { name } => partners::remove(&mut open()?, &name),
             PartnerCmd::Rotate { name } => partners::rotate(&mut open()?, &name),
         },
-        Command::Serve { listen } => partners::serve(open()?, &listen),
+        Command::Serve { listen } => partners::serve(open()?, open()?, &listen),
+        Command::User { action } => match action {
+            UserCmd::Add { name, role, password_stdin } => {
+                workbench::auth::add(&mut open()?, &name, &role, password_stdin)
+            }
+            UserCmd::List { json } => workbench::auth::list(&open()?, json),
+            UserCmd::Passwd { name, role, password_stdin } => {
+                workbench::auth::passwd(&mut open()?, &name, role.as_deref(), password_stdin)
+            }
+            UserCmd::Remove { name } => workbench::auth::remove(&mut open()?, &name),
+        },
         Command::Remote { action } => match action {
             RemoteCmd::Add { name, url, user, password, token, key, collections } => {
                 remotes::add(&mut open()?, &name, &url, user, password, token, key, collections)

@@ -31,6 +31,8 @@ pub struct Config {
     pub node: NodeConfig,
     #[serde(default)]
     pub exchange: ExchangeConfig,
+    #[serde(default)]
+    pub workbench: WorkbenchConfig,
     #[serde(default, rename = "audience")]
     pub audiences: Vec<Audience>,
 }
@@ -57,6 +59,32 @@ impl Default for ExchangeConfig {
             page_size: d.page_size,
             rate_per_second: d.rate_per_second,
             burst: d.burst,
+        }
+    }
+}
+
+/// `[workbench]`: settings of the web UI that `tearline serve` also serves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkbenchConfig {
+    /// A release outside `internal` needs a second releaser's approval.
+    pub two_person_rule: bool,
+    /// Session cookies carry `Secure` (sent only over HTTPS, or to
+    /// localhost). Turn off only behind a proxy that cannot do TLS.
+    pub secure_cookies: bool,
+    /// A session ends after this many minutes without a request.
+    pub session_idle_minutes: u64,
+    /// A session ends this many hours after sign-in, whatever happens.
+    pub session_max_hours: u64,
+}
+
+impl Default for WorkbenchConfig {
+    fn default() -> Self {
+        WorkbenchConfig {
+            two_person_rule: false,
+            secure_cookies: true,
+            session_idle_minutes: 30,
+            session_max_hours: 12,
         }
     }
 }
@@ -138,6 +166,7 @@ impl Node {
                 created: now()?,
             },
             exchange: ExchangeConfig::default(),
+            workbench: WorkbenchConfig::default(),
             audiences: Audience::defaults(),
         };
         write_config(dir, &config)?;
@@ -188,6 +217,16 @@ impl Node {
             bail!(coded(
                 BAD_INPUT,
                 format!("{}: [exchange] {m}", cfg_path.display())
+            ));
+        }
+        let w = &config.workbench;
+        if w.session_idle_minutes == 0 || w.session_max_hours == 0 {
+            bail!(coded(
+                BAD_INPUT,
+                format!(
+                    "{}: [workbench] session_idle_minutes and session_max_hours must be at least 1",
+                    cfg_path.display()
+                )
             ));
         }
         for a in &config.audiences {

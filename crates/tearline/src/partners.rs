@@ -132,7 +132,9 @@ pub fn rotate(node: &mut Node, name: &str) -> Result<u8> {
     Ok(0)
 }
 
-pub fn serve(node: Node, listen: &str) -> Result<u8> {
+/// Serves TAXII to partners and the workbench to the node's users, on one
+/// port; `ui` is a second handle on the same node, for the workbench.
+pub fn serve(node: Node, ui: Node, listen: &str) -> Result<u8> {
     let registry = node.registry()?;
     let x = &node.config.exchange;
     let config = Config {
@@ -144,6 +146,7 @@ pub fn serve(node: Node, listen: &str) -> Result<u8> {
     };
     let audiences = node.config.audiences.clone();
     let state = Arc::new(AppState::new(node.store, config, audiences, registry));
+    let workbench = Arc::new(crate::workbench::Workbench::new(ui));
     let rt = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -152,8 +155,9 @@ pub fn serve(node: Node, listen: &str) -> Result<u8> {
         let addr = listener
             .local_addr()
             .context("failed to read the bound address")?;
-        eprintln!("tearline serve: TAXII 2.1 on http://{addr}/taxii2/ (Ctrl-C to stop)");
-        tearline_exchange::serve(listener, state)
+        eprintln!("tearline serve: TAXII 2.1 on http://{addr}/taxii2/, the workbench on http://{addr}/ui/ (Ctrl-C to stop)");
+        let extra = crate::workbench::router(workbench);
+        tearline_exchange::serve_with(listener, state, extra)
             .await
             .context("the server failed")?;
         Ok::<u8, anyhow::Error>(0)

@@ -777,17 +777,17 @@ fn key_entities(docs: &[(StoredDocument, Extraction)]) -> Vec<(String, String, u
 }
 
 #[derive(Serialize)]
-struct CaseRow {
-    id: i64,
-    documents: i64,
-    from: String,
-    until: String,
-    key_entities: Vec<String>,
-    titles: Vec<String>,
+pub struct CaseRow {
+    pub id: i64,
+    pub documents: i64,
+    pub from: String,
+    pub until: String,
+    pub key_entities: Vec<String>,
+    pub titles: Vec<String>,
 }
 
-/// `tearline cases`.
-pub fn cases(node: &Node, json: bool) -> Result<u8> {
+/// Every case with its key entities and document titles.
+pub fn case_rows(node: &Node) -> Result<Vec<CaseRow>> {
     let mut rows = Vec::new();
     for c in node.store.cases()? {
         let docs = node.store.case_documents(c.id)?;
@@ -808,6 +808,12 @@ pub fn cases(node: &Node, json: bool) -> Result<u8> {
             titles: docs.iter().map(|d| d.0.doc.title.clone()).collect(),
         });
     }
+    Ok(rows)
+}
+
+/// `tearline cases`.
+pub fn cases(node: &Node, json: bool) -> Result<u8> {
+    let rows = case_rows(node)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(0);
@@ -832,15 +838,44 @@ pub fn cases(node: &Node, json: bool) -> Result<u8> {
 }
 
 #[derive(Serialize)]
-struct TimelineRow {
-    date: String,
-    part_of_day: Option<String>,
-    document: String,
-    text: String,
+pub struct TimelineRow {
+    pub date: String,
+    pub part_of_day: Option<String>,
+    pub document: String,
+    pub text: String,
 }
 
-/// `tearline case ID`.
-pub fn case(node: &Node, id: i64, json: bool) -> Result<u8> {
+/// A case's key entity with every alias seen.
+#[derive(Serialize)]
+pub struct CaseEntity {
+    pub id: String,
+    pub name: String,
+    pub documents: usize,
+    pub aliases: Vec<String>,
+}
+
+/// A document of a case.
+#[derive(Serialize)]
+pub struct CaseDoc {
+    pub seq: i64,
+    pub id: String,
+    pub title: String,
+    pub source: String,
+    pub published: Option<String>,
+}
+
+/// Everything `tearline case ID` shows.
+#[derive(Serialize)]
+pub struct CaseView {
+    pub id: i64,
+    pub documents: Vec<CaseDoc>,
+    pub entities: Vec<CaseEntity>,
+    pub timeline: Vec<TimelineRow>,
+    pub facts: Vec<tearline_fuse::Fact>,
+}
+
+/// One case: documents, key entities with aliases, timeline, facts.
+pub fn case_view(node: &Node, id: i64) -> Result<CaseView> {
     let docs = node.store.case_documents(id)?;
     if docs.is_empty() {
         return Err(coded(
@@ -889,49 +924,61 @@ pub fn case(node: &Node, id: i64, json: bool) -> Result<u8> {
             .map(|(d, x)| (d.doc.title.clone(), x.clone()))
             .collect::<Vec<_>>(),
     );
+    Ok(CaseView {
+        id,
+        documents: docs
+            .iter()
+            .map(|(d, _)| CaseDoc {
+                seq: d.seq,
+                id: d.doc.id.clone(),
+                title: d.doc.title.clone(),
+                source: d.doc.source.clone(),
+                published: d.doc.published.clone(),
+            })
+            .collect(),
+        entities: keys
+            .into_iter()
+            .map(|(id, name, n)| CaseEntity {
+                aliases: aliases.remove(&id).unwrap_or_default(),
+                id,
+                name,
+                documents: n,
+            })
+            .collect(),
+        timeline,
+        facts,
+    })
+}
+
+/// `tearline case ID`.
+pub fn case(node: &Node, id: i64, json: bool) -> Result<u8> {
+    let v = case_view(node, id)?;
     if json {
-        #[derive(Serialize)]
-        struct Entity<'a> {
-            id: &'a str,
-            name: &'a str,
-            documents: usize,
-            aliases: &'a [String],
-        }
-        #[derive(Serialize)]
-        struct Doc<'a> {
-            seq: i64,
-            id: &'a str,
-            title: &'a str,
-            source: &'a str,
-            published: Option<&'a str>,
-        }
-        let out = serde_json::json!({
-            "id": id,
-            "documents": docs.iter().map(|(d, _)| Doc { seq: d.seq, id: &d.doc.id, title: &d.doc.title, source: &d.doc.source, published: d.doc.published.as_deref() }).collect::<Vec<_>>(),
-            "entities": keys.iter().map(|k| Entity { id: &k.0, name: &k.1, documents: k.2, aliases: aliases.get(&k.0).map_or(&[][..], |v| v.as_slice()) }).collect::<Vec<_>>(),
-            "timeline": timeline,
-            "facts": facts,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(0);
     }
-    println!("case {id}: {} document(s)", docs.len());
-    for (d, _) in &docs {
+    println!("case {id}: {} document(s)", v.documents.len());
+    for d in &v.documents {
         println!(
             "  [{}] {}  ({}, {})",
             d.seq,
-            d.doc.title,
-            d.doc.published.as_deref().unwrap_or("undated"),
-            d.doc.source
+            d.title,
+            d.published.as_deref().unwrap_or("undated"),
+            d.source
         );
     }
     println!("\nentities");
-    for (k, name, n) in keys.iter().take(15) {
-        let a = aliases.get(k).map(|v| v.join(" / ")).unwrap_or_default();
-        println!("  {name:<40} {n} doc(s)  {k}  [{a}]");
+    for e in v.entities.iter().take(15) {
+        println!(
+            "  {:<40} {} doc(s)  {}  [{}]",
+            e.name,
+            e.documents,
+            e.id,
+            e.aliases.join(" / ")
+        );
     }
     println!("\ntimeline");
-    for t in &timeline {
+    for t in &v.timeline {
         let text: String = t.text.chars().take(100).collect();
         println!(
             "  {} {:<12} {}  — {}",
@@ -942,7 +989,7 @@ pub fn case(node: &Node, id: i64, json: bool) -> Result<u8> {
         );
     }
     println!("\nfacts");
-    for f in &facts {
+    for f in &v.facts {
         println!(
             "  {}{}",
             f.fact,
@@ -988,12 +1035,15 @@ pub fn report_document_id(report_sha256: &str) -> String {
 
 /// Stores a released report's full text as a document, linked into cases
 /// like any other (an unchanged report is not stored twice).
-pub fn ingest_report(node: &mut Node, path: &Path, report_sha256: &str, at: &str) -> Result<()> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    let text = text_of(&path.display().to_string(), &bytes)
-        .map_err(|e| anyhow::anyhow!("{}: {}", e.at, e.reason))?;
-    let mut doc = markdown_doc(&path.display().to_string(), &text);
+pub fn ingest_report(
+    node: &mut Node,
+    name: &str,
+    bytes: &[u8],
+    report_sha256: &str,
+    at: &str,
+) -> Result<()> {
+    let text = text_of(name, bytes).map_err(|e| anyhow::anyhow!("{}: {}", e.at, e.reason))?;
+    let mut doc = markdown_doc(name, &text);
     doc.id = Some(report_document_id(report_sha256));
     ingest_doc(&mut *node.store, &doc, at, &Config::default())?;
     Ok(())
@@ -1161,7 +1211,7 @@ pub fn print_related(rel: &[RelatedDoc]) {
 /// if it was released, is left out).
 pub fn related_for(node: &mut Node, path: &Path) -> Result<Vec<RelatedDoc>> {
     let mut docs = read_file(path);
-    let mut doc = match docs.pop() {
+    let doc = match docs.pop() {
         Some(Ok(d)) if docs.is_empty() => d,
         Some(Err(e)) => return Err(coded(BAD_INPUT, format!("{}: {}", e.at, e.reason))),
         _ => {
@@ -1171,12 +1221,23 @@ pub fn related_for(node: &mut Node, path: &Path) -> Result<Vec<RelatedDoc>> {
             ))
         }
     };
+    let bytes =
+        std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    related_of(node, doc, &bytes)
+}
+
+/// Documents and warnings related to a draft report held in memory.
+pub fn related_for_text(node: &mut Node, name: &str, bytes: &[u8]) -> Result<Vec<RelatedDoc>> {
+    let text =
+        text_of(name, bytes).map_err(|e| coded(BAD_INPUT, format!("{}: {}", e.at, e.reason)))?;
+    related_of(node, markdown_doc(name, &text), bytes)
+}
+
+fn related_of(node: &mut Node, mut doc: Doc, bytes: &[u8]) -> Result<Vec<RelatedDoc>> {
     if doc.published.is_none() {
         doc.published = Some(stamp(now()?));
     }
-    let bytes =
-        std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    doc.id = Some(report_document_id(&hex::encode(Sha256::digest(&bytes))));
+    doc.id = Some(report_document_id(&hex::encode(Sha256::digest(bytes))));
     related_to(node, &doc)
 }
 

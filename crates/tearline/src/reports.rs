@@ -62,7 +62,7 @@ pub fn cleared(
     Ok((release, outcome))
 }
 
-fn producer(node: &Node) -> Producer {
+pub fn producer(node: &Node) -> Producer {
     Producer::new(&node.config.node.name, node.config.node.created)
 }
 
@@ -83,7 +83,7 @@ fn print_lint(report: &Report, findings: &[LintFinding]) {
     }
 }
 
-fn leak_lines(report: &Report, findings: &[LeakFinding]) -> Vec<String> {
+pub fn leak_lines(report: &Report, findings: &[LeakFinding]) -> Vec<String> {
     findings
         .iter()
         .map(|f| {
@@ -96,44 +96,60 @@ fn leak_lines(report: &Report, findings: &[LeakFinding]) -> Vec<String> {
         .collect()
 }
 
-pub fn release(
+/// Why a release was not issued.
+pub enum Refused {
+    /// The report has lint errors.
+    Lint(Vec<LintFinding>),
+    /// The leak check refused the release (each finding as a line); `stix`
+    /// when it was the STIX form delivered to the collection.
+    Leak { lines: Vec<String>, stix: bool },
+}
+
+/// A release that was recorded and delivered.
+pub struct Issued {
+    pub cleared: Cleared,
+    pub record: tearline_store::ReleaseRecord,
+    pub kept: usize,
+    pub withheld: usize,
+    pub objects: usize,
+    pub collection: String,
+    pub warning: bool,
+}
+
+/// Releases a parsed report to one audience: lint, build, leak check,
+/// record with its audit entry, deliver its STIX form to the audience's
+/// collection, open a warning when it has a window, link the report into
+/// cases, and move a staged output file into place. Nothing is written
+/// when it is refused.
+#[allow(clippy::too_many_arguments)]
+pub fn issue(
     node: &mut Node,
-    path: &Path,
+    report: &Report,
+    bytes: &[u8],
     to: &str,
     format: Format,
     output: Option<&Path>,
     supersedes: Option<i64>,
-) -> Result<u8> {
+) -> Result<std::result::Result<Issued, Refused>> {
     if let Some(old) = supersedes {
         // Check before anything is written.
         crate::warnings::open_warning(node, old)?;
     }
-    let (report, bytes) = read_report(path)?;
     let audience = node.audience(to)?.clone();
     let registry = node.registry()?;
-    let findings = lint(&report, &node.config.audiences, &registry);
-    let errors: Vec<_> = findings
-        .iter()
+    let errors: Vec<_> = lint(report, &node.config.audiences, &registry)
+        .into_iter()
         .filter(|f| f.severity == Severity::Error)
-        .cloned()
         .collect();
     if !errors.is_empty() {
-        print_lint(&report, &errors);
-        return Err(coded(
-            LINT,
-            format!(
-                "`{}` has {} lint error(s); nothing was released",
-                report.name(),
-                errors.len()
-            ),
-        ));
+        return Ok(Err(Refused::Lint(errors)));
     }
     let file_name = output
         .and_then(|p| p.file_name())
         .map(|n| n.to_string_lossy().to_string());
     let key = node.signing_key()?;
     let (rel, outcome) = cleared(
-        &report,
+        report,
         &audience,
         &registry,
         format,
@@ -144,13 +160,10 @@ pub fn release(
     let cleared = match outcome {
         Ok(c) => c,
         Err(leaks) => {
-            for l in leak_lines(&report, &leaks) {
-                eprintln!("leak: {l}");
-            }
-            return Err(coded(
-                LEAK,
-                format!("release of `{}` to `{}` refused by the leak check: {} finding(s); nothing was written", report.name(), audience.name(), leaks.len()),
-            ));
+            return Ok(Err(Refused::Leak {
+                lines: leak_lines(report, &leaks),
+                stix: false,
+            }))
         }
     };
     // Stage the file next to its destination, record the release, then
@@ -177,7 +190,7 @@ pub fn release(
         format: format.name().to_string(),
         report_name: report.name().to_string(),
         report_title: report.meta().title.clone(),
-        report_sha256: hex::encode(Sha256::digest(&bytes)),
+        report_sha256: hex::encode(Sha256::digest(bytes)),
         content_sha256: hex::encode(Sha256::digest(cleared.bytes())),
         output: output.map(|p| p.display().to_string()),
     };
@@ -187,7 +200,7 @@ pub fn release(
         stix_objects(cleared.bytes())?
     } else {
         match self::cleared(
-            &report,
+            report,
             &audience,
             &registry,
             Format::Stix,
@@ -199,13 +212,10 @@ pub fn release(
         {
             Ok(c) => stix_objects(c.bytes())?,
             Err(leaks) => {
-                for l in leak_lines(&report, &leaks) {
-                    eprintln!("leak: {l}");
-                }
-                return Err(coded(
-                    LEAK,
-                    format!("the STIX form of the release to `{}` was refused by the leak check; nothing was written", audience.name()),
-                ));
+                return Ok(Err(Refused::Leak {
+                    lines: leak_lines(report, &leaks),
+                    stix: true,
+                }))
             }
         }
     };
@@ -256,30 +266,81 @@ pub fn release(
     }
     // The full report joins the node's documents, so that later reports
     // and articles on the same threat are linked to it.
-    if let Err(e) = crate::reading::ingest_report(node, path, &record.report_sha256, &at) {
+    if let Err(e) =
+        crate::reading::ingest_report(node, report.name(), bytes, &record.report_sha256, &at)
+    {
         eprintln!("warning: the release stands, but its report was not linked into cases: {e:#}");
     }
-    match staged {
-        Some((tmp, p)) => {
-            tmp.persist(p)
-                .map_err(|e| e.error)
-                .with_context(|| format!("failed to write `{}`", p.display()))?;
-            eprintln!(
-                "released `{}` to `{}` as {} ({} of {} portions, {} withheld; release {}; {} objects in collection {collection})",
-                report.name(),
-                audience.name(),
-                p.display(),
-                rel.portions().len(),
-                report.portions().len(),
-                rel.withheld().len(),
-                rec.id,
-                objects.len()
-            );
+    if let Some((tmp, p)) = staged {
+        tmp.persist(p)
+            .map_err(|e| e.error)
+            .with_context(|| format!("failed to write `{}`", p.display()))?;
+    }
+    Ok(Ok(Issued {
+        cleared,
+        record: rec,
+        kept: rel.portions().len(),
+        withheld: rel.withheld().len(),
+        objects: objects.len(),
+        collection,
+        warning: warning.is_some(),
+    }))
+}
+
+pub fn release(
+    node: &mut Node,
+    path: &Path,
+    to: &str,
+    format: Format,
+    output: Option<&Path>,
+    supersedes: Option<i64>,
+) -> Result<u8> {
+    let (report, bytes) = read_report(path)?;
+    let issued = match issue(node, &report, &bytes, to, format, output, supersedes)? {
+        Ok(i) => i,
+        Err(Refused::Lint(errors)) => {
+            print_lint(&report, &errors);
+            return Err(coded(
+                LINT,
+                format!(
+                    "`{}` has {} lint error(s); nothing was released",
+                    report.name(),
+                    errors.len()
+                ),
+            ));
         }
+        Err(Refused::Leak { lines, stix }) => {
+            for l in &lines {
+                eprintln!("leak: {l}");
+            }
+            let what = if stix {
+                format!("the STIX form of the release to `{to}` was refused by the leak check")
+            } else {
+                format!(
+                    "release of `{}` to `{to}` refused by the leak check: {} finding(s)",
+                    report.name(),
+                    lines.len()
+                )
+            };
+            return Err(coded(LEAK, format!("{what}; nothing was written")));
+        }
+    };
+    match output {
+        Some(p) => eprintln!(
+            "released `{}` to `{to}` as {} ({} of {} portions, {} withheld; release {}; {} objects in collection {})",
+            report.name(),
+            p.display(),
+            issued.kept,
+            report.portions().len(),
+            issued.withheld,
+            issued.record.id,
+            issued.objects,
+            issued.collection
+        ),
         None => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
-            out.write_all(cleared.bytes())
+            out.write_all(issued.cleared.bytes())
                 .and_then(|_| out.flush())
                 .context("failed to write the release to standard output")?;
         }

@@ -1,0 +1,572 @@
+//! The workbench in-process: the router over a node in a temporary
+//! directory, driven request by request. The browser-level tests are in
+//! `tests/e2e/` (playwright-core and chromium against `tearline serve`).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use super::auth::hash_password;
+use super::{router, Workbench};
+use crate::node::Node;
+
+const PASSWORD: &str = "a long enough password";
+
+struct Bench {
+    dir: tempfile::TempDir,
+    app: Router,
+}
+
+fn bench(two_person: bool) -> Bench {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = Node::init(dir.path(), "Test node").unwrap();
+    if two_person {
+        node.config.workbench.two_person_rule = true;
+        node.save_config("config.set", "workbench", serde_json::json!({}))
+            .unwrap();
+    }
+    for (name, role) in [
+        ("ana", "analyst"),
+        ("rhea", "releaser"),
+        ("ravi", "releaser"),
+        ("adam", "admin"),
+    ] {
+        let u = tearline_store::User {
+            name: name.into(),
+            role: role.into(),
+            password_hash: hash_password(PASSWORD).unwrap(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-01T00:00:00Z".into(),
+        };
+        let e = node.entry("user.add", name, serde_json::json!({})).unwrap();
+        node.store.user_add(&u, e).unwrap();
+    }
+    let node = Node::open(dir.path()).unwrap();
+    let app = router(Arc::new(Workbench::new(node)));
+    Bench { dir, app }
+}
+
+struct Reply {
+    status: StatusCode,
+    location: String,
+    cookie: String,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Bench {
+    async fn send(&self, req: Request<Body>) -> Reply {
+        let r = self.app.clone().oneshot(req).await.unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        let get = |h| {
+            headers
+                .get(h)
+                .map(|v: &axum::http::HeaderValue| v.to_str().unwrap().to_string())
+                .unwrap_or_default()
+        };
+        let location = get(header::LOCATION);
+        let cookie = get(header::SET_COOKIE);
+        let body =
+            String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        Reply {
+            status,
+            location,
+            cookie,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, path: &str, cookie: &str) -> Reply {
+        self.send(
+            Request::get(path)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn post(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> Reply {
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode_form(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.send(
+            Request::post(path)
+                .header(header::COOKIE, cookie)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::HOST, "127.0.0.1:8080")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Signs in; the cookie to send and the session's CSRF token.
+    async fn sign_in(&self, name: &str) -> (String, String) {
+        let r = self
+            .post("/ui/login", "", &[("name", name), ("password", PASSWORD)])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let cookie = r.cookie.split(';').next().unwrap().to_string();
+        let page = self.get("/ui/drafts", &cookie).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let csrf = page
+            .body
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_string();
+        (cookie, csrf)
+    }
+
+    fn node(&self) -> Node {
+        Node::open(self.dir.path()).unwrap()
+    }
+
+    fn actions(&self) -> Vec<String> {
+        self.node()
+            .store
+            .audit_log()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.entry.action)
+            .collect()
+    }
+}
+
+fn urlencode_form(s: &str) -> String {
+    super::urlencode(s).replace('/', "%2F")
+}
+
+const REPORT: &str = "---
+title: Threat to a concert venue
+produced: 2026-03-20T08:00:00Z
+valid_until: 2026-03-23T08:00:00Z
+---
+
+(TLP:CLEAR) An armed group intends to attack [Crocus City Hall]{venue level=AMBER sub=\"a large concert venue\"} this week.
+
+(TLP:RED) [SAPPHIRE]{source sub=\"a source\"} reported the plan.
+";
+
+fn sha(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_hardened_cookie_and_every_page_needs_it() {
+    let b = bench(false);
+    let r = b.get("/ui/warnings", "").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location, "/ui/login?next=/ui/warnings");
+    let r = b
+        .post(
+            "/ui/login",
+            "",
+            &[("name", "rhea"), ("password", "wrong one")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.cookie.is_empty());
+    let r = b
+        .post(
+            "/ui/login",
+            "",
+            &[("name", "nobody"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = b
+        .post(
+            "/ui/login",
+            "",
+            &[
+                ("name", "rhea"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location, "/ui/warnings", "only a workbench path follows");
+    for flag in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/ui"] {
+        assert!(r.cookie.contains(flag), "{flag} in {}", r.cookie);
+    }
+    let cookie = r.cookie.split(';').next().unwrap();
+    let r = b.get("/ui/warnings", cookie).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let csp = r.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(r.headers["x-frame-options"], "DENY");
+    assert!(
+        b.get("/ui/warnings", "tearline_session=forged")
+            .await
+            .status
+            == StatusCode::SEE_OTHER
+    );
+    let actions = b.actions();
+    assert_eq!(
+        actions.iter().filter(|a| *a == "ui.login.failed").count(),
+        2
+    );
+    assert!(actions.contains(&"ui.login".to_string()));
+}
+
+#[tokio::test]
+async fn five_failures_lock_a_name_for_a_while() {
+    let b = bench(false);
+    for _ in 0..5 {
+        let r = b
+            .post(
+                "/ui/login",
+                "",
+                &[("name", "ana"), ("password", "guess guess")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = b
+        .post("/ui/login", "", &[("name", "ana"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.body.contains("too many failed sign-ins"));
+    // Another name is not affected.
+    b.sign_in("rhea").await;
+}
+
+#[tokio::test]
+async fn forms_need_the_session_token_and_the_same_origin() {
+    let b = bench(false);
+    let (cookie, csrf) = b.sign_in("ana").await;
+    let r = b
+        .post(
+            "/ui/drafts",
+            &cookie,
+            &[("csrf", "forged"), ("body", REPORT)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let cross = Request::post("/ui/drafts")
+        .header(header::COOKIE, &cookie)
+        .header(header::HOST, "127.0.0.1:8080")
+        .header(header::ORIGIN, "http://evil.example")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("csrf={csrf}&body=x")))
+        .unwrap();
+    assert_eq!(b.send(cross).await.status, StatusCode::FORBIDDEN);
+    assert!(b.node().store.drafts().unwrap().is_empty(), "nothing saved");
+    let r = b
+        .post("/ui/drafts", &cookie, &[("csrf", &csrf), ("body", REPORT)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location, "/ui/drafts/1");
+    assert_eq!(b.node().store.draft(1).unwrap().unwrap().body, REPORT);
+    // Sign-out ends the session.
+    let r = b.post("/ui/logout", &cookie, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.cookie.contains("Max-Age=0"));
+    assert_eq!(
+        b.get("/ui/drafts", &cookie).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn only_a_releaser_releases_outside_internal() {
+    let b = bench(false);
+    let (cookie, csrf) = b.sign_in("ana").await;
+    b.post("/ui/drafts", &cookie, &[("csrf", &csrf), ("body", REPORT)])
+        .await;
+    let hash = sha(REPORT);
+    let r = b
+        .post(
+            "/ui/drafts/1/release",
+            &cookie,
+            &[("csrf", &csrf), ("audience", "public"), ("sha", &hash)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(b.node().store.releases().unwrap().is_empty());
+    let r = b
+        .post(
+            "/ui/drafts/1/release",
+            &cookie,
+            &[("csrf", &csrf), ("audience", "internal"), ("sha", &hash)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(b.node().store.releases().unwrap().len(), 1);
+
+    let (cookie, csrf) = b.sign_in("rhea").await;
+    // A stale page (the draft changed since) releases nothing.
+    let r = b
+        .post(
+            "/ui/drafts/1/release",
+            &cookie,
+            &[("csrf", &csrf), ("audience", "public"), ("sha", "stale")],
+        )
+        .await;
+    assert_eq!(r.location, "/ui/drafts/1");
+    assert_eq!(b.node().store.releases().unwrap().len(), 1);
+    let r = b
+        .post(
+            "/ui/drafts/1/release",
+            &cookie,
+            &[("csrf", &csrf), ("audience", "public"), ("sha", &hash)],
+        )
+        .await;
+    assert_eq!(r.location, "/ui/warnings/2");
+    let node = b.node();
+    let rel = node.store.releases().unwrap();
+    assert_eq!(rel[1].release.audience, "public");
+    assert_eq!(rel[1].actor, "rhea");
+    let page = b.get("/ui/warnings/2", &cookie).await;
+    assert!(page.body.contains("released to `public`: release 2"));
+    assert!(page.body.contains("<svg class=\"timeline\""));
+    crate::commands::verify_audit(&node).unwrap();
+}
+
+#[tokio::test]
+async fn a_second_releaser_must_approve_under_the_two_person_rule() {
+    let b = bench(true);
+    let (rhea, rhea_csrf) = b.sign_in("rhea").await;
+    b.post(
+        "/ui/drafts",
+        &rhea,
+        &[("csrf", &rhea_csrf), ("body", REPORT)],
+    )
+    .await;
+    let hash = sha(REPORT);
+    let r = b
+        .post(
+            "/ui/drafts/1/release",
+            &rhea,
+            &[
+                ("csrf", &rhea_csrf),
+                ("audience", "liaison"),
+                ("sha", &hash),
+            ],
+        )
+        .await;
+    assert_eq!(r.location, "/ui/requests");
+    assert!(b.node().store.releases().unwrap().is_empty(), "not yet");
+    // The one who asked may not approve.
+    let r = b
+        .post("/ui/requests/1/approve", &rhea, &[("csrf", &rhea_csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Nor may an analyst.
+    let (ana, ana_csrf) = b.sign_in("ana").await;
+    let r = b
+        .post("/ui/requests/1/approve", &ana, &[("csrf", &ana_csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A second releaser may.
+    let (ravi, ravi_csrf) = b.sign_in("ravi").await;
+    let page = b.get("/ui/requests", &ravi).await;
+    assert!(page.body.contains("Approve and release"));
+    let r = b
+        .post(
+            "/ui/requests/1/approve",
+            &ravi,
+            &[("csrf", &ravi_csrf), ("note", "checked")],
+        )
+        .await;
+    assert_eq!(r.location, "/ui/warnings/1");
+    let node = b.node();
+    let req = node.store.request(1).unwrap().unwrap();
+    assert_eq!(req.state, "released");
+    assert_eq!(req.decided_by.as_deref(), Some("ravi"));
+    assert_eq!(req.release_id, Some(1));
+    assert_eq!(node.store.releases().unwrap()[0].actor, "ravi");
+    // Approving again does nothing.
+    let r = b
+        .post("/ui/requests/1/approve", &ravi, &[("csrf", &ravi_csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(node.store.releases().unwrap().len(), 1);
+    let actions = b.actions();
+    for a in [
+        "release.request",
+        "release.approve",
+        "release",
+        "release.request.released",
+    ] {
+        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+    }
+    // Internal releases need no second person.
+    let r = b
+        .post(
+            "/ui/drafts/1/release",
+            &rhea,
+            &[
+                ("csrf", &rhea_csrf),
+                ("audience", "internal"),
+                ("sha", &hash),
+            ],
+        )
+        .await;
+    assert_eq!(r.location, "/ui/warnings/2");
+}
+
+#[tokio::test]
+async fn what_users_write_is_escaped() {
+    let b = bench(false);
+    let (cookie, csrf) = b.sign_in("ana").await;
+    let body = REPORT.replace(
+        "Threat to a concert venue",
+        "<script>alert(1)</script> venue",
+    );
+    b.post("/ui/drafts", &cookie, &[("csrf", &csrf), ("body", &body)])
+        .await;
+    for path in ["/ui/drafts", "/ui/drafts/1"] {
+        let page = b.get(path, &cookie).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(!page.body.contains("<script>alert"), "{path}");
+        assert!(
+            page.body.contains("&#60;script&#62;alert(1)"),
+            "{path}: {}",
+            page.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_new_password_or_a_removed_user_ends_the_session() {
+    let b = bench(false);
+    let (cookie, _) = b.sign_in("ana").await;
+    let mut node = b.node();
+    let e = node
+        .entry("user.passwd", "ana", serde_json::json!({}))
+        .unwrap();
+    node.store
+        .user_update(
+            "ana",
+            "analyst",
+            &hash_password("another password").unwrap(),
+            "2026-02-01T00:00:00Z",
+            e,
+        )
+        .unwrap();
+    assert_eq!(
+        b.get("/ui/drafts", &cookie).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let (cookie, _) = b.sign_in("rhea").await;
+    let e = node
+        .entry("user.remove", "rhea", serde_json::json!({}))
+        .unwrap();
+    node.store.user_remove("rhea", e).unwrap();
+    assert_eq!(
+        b.get("/ui/drafts", &cookie).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn every_page_renders_for_the_roles_that_may_see_it() {
+    let b = bench(false);
+    let (cookie, csrf) = b.sign_in("rhea").await;
+    b.post("/ui/drafts", &cookie, &[("csrf", &csrf), ("body", REPORT)])
+        .await;
+    b.post(
+        "/ui/drafts/1/release",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("audience", "liaison"),
+            ("sha", &sha(REPORT)),
+        ],
+    )
+    .await;
+    for path in [
+        "/ui/drafts",
+        "/ui/drafts/new",
+        "/ui/drafts/1",
+        "/ui/warnings",
+        "/ui/warnings/1",
+        "/ui/cases",
+        "/ui/cases/1",
+        "/ui/partners",
+        "/ui/audit",
+        "/ui/requests",
+        "/ui/static/app.css",
+        "/ui/static/app.js",
+    ] {
+        let r = b.get(path, &cookie).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    }
+    for path in [
+        "/ui/warnings/99",
+        "/ui/cases/99",
+        "/ui/drafts/99",
+        "/ui/static/x",
+    ] {
+        assert_eq!(
+            b.get(path, &cookie).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    // Roles: the audit log is for releasers and admins, users for admins.
+    assert_eq!(
+        b.get("/ui/users", &cookie).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (ana, _) = b.sign_in("ana").await;
+    assert_eq!(b.get("/ui/audit", &ana).await.status, StatusCode::FORBIDDEN);
+    let page = b.get("/ui/warnings/1", &ana).await;
+    assert!(page.body.contains("A releaser may close"));
+    let (adam, adam_csrf) = b.sign_in("adam").await;
+    assert_eq!(b.get("/ui/users", &adam).await.status, StatusCode::OK);
+    let r = b
+        .post("/ui/audit/verify", &adam, &[("csrf", &adam_csrf)])
+        .await;
+    assert_eq!(r.location, "/ui/audit");
+    let page = b.get("/ui/audit", &adam).await;
+    assert!(page.body.contains("audit log verified"), "{}", page.body);
+    // Closing a warning is a releaser's decision.
+    let r = b
+        .post(
+            "/ui/warnings/1/close",
+            &adam,
+            &[("csrf", &adam_csrf), ("outcome", "confirmed")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = b
+        .post(
+            "/ui/warnings/1/extend",
+            &cookie,
+            &[("csrf", &csrf), ("until", "2026-03-30T08:00")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = b
+        .post(
+            "/ui/warnings/1/close",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("outcome", "confirmed"),
+                ("note", "arrests"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = b.get("/ui/warnings/1", &cookie).await;
+    assert!(page.body.contains("closed (confirmed)"));
+    assert!(page
+        .body
+        .contains("window extended to 2026-03-30T08:00:00.000Z"));
+}
