@@ -518,6 +518,14 @@ async fn every_page_renders_for_the_roles_that_may_see_it() {
             "{path}"
         );
     }
+    // A second draft on the same venue lists the live warning beside it.
+    let second = REPORT.replace("this week", "on Friday night");
+    b.post("/ui/drafts", &cookie, &[("csrf", &csrf), ("body", &second)])
+        .await;
+    let page = b.get("/ui/drafts/2", &cookie).await;
+    let related = page.body.split("<aside").nth(1).unwrap();
+    assert!(related.contains("href=\"/ui/warnings/1\""), "{related}");
+    assert!(related.contains("Crocus City Hall"), "{related}");
     // Roles: the audit log is for releasers and admins, users for admins.
     assert_eq!(
         b.get("/ui/users", &cookie).await.status,
