@@ -620,34 +620,43 @@ fn pending_request(wb: &Workbench, s: &Signed, id: i64) -> Result<ReleaseRequest
     Ok(r)
 }
 
+/// Checks the form and the request, and moves it from pending to `to`
+/// (approved or rejected) with its audit entry; the node is still held,
+/// with the request and the time. A request decided meanwhile is refused.
+fn decide_request<'a>(
+    wb: &'a Workbench,
+    s: &Signed,
+    id: i64,
+    f: &DecideForm,
+    to: &str,
+    action: &str,
+) -> Result<(std::sync::MutexGuard<'a, Node>, ReleaseRequest, String), UiError> {
+    csrf(s, &f.csrf)?;
+    let r = pending_request(wb, s, id)?;
+    let mut node = wb.node(&s.user)?;
+    let at = node::stamp(node::now()?);
+    let detail = json!({ "requested_by": r.requested_by, "audience": r.audience, "report_sha256": r.report_sha256, "note": f.note });
+    let entry = node.entry(action, &format!("request {id}"), detail)?;
+    if !node
+        .store
+        .request_move(id, "pending", to, &s.user, &at, Some(&f.note), None, entry)?
+    {
+        return Err(UiError::BadRequest(format!(
+            "request {id} was decided meanwhile"
+        )));
+    }
+    node.write_head()?;
+    Ok((node, r, at))
+}
+
 async fn approve(
     State(wb): Wb,
     s: Signed,
     Path(id): Path<i64>,
     Form(f): Form<DecideForm>,
 ) -> Result<Response, UiError> {
-    csrf(&s, &f.csrf)?;
-    let r = pending_request(&wb, &s, id)?;
-    let mut node = wb.node(&s.user)?;
-    let at = node::stamp(node::now()?);
-    let detail = json!({ "requested_by": r.requested_by, "audience": r.audience, "report_sha256": r.report_sha256 });
-    let entry = node.entry("release.approve", &format!("request {id}"), detail)?;
     // Claiming the request first means two approvers cannot both release it.
-    if !node.store.request_move(
-        id,
-        "pending",
-        "approved",
-        &s.user,
-        &at,
-        Some(&f.note),
-        None,
-        entry,
-    )? {
-        return Err(UiError::BadRequest(format!(
-            "request {id} was decided meanwhile"
-        )));
-    }
-    node.write_head()?;
+    let (mut node, r, at) = decide_request(&wb, &s, id, &f, "approved", "release.approve")?;
     let name = format!("request-{id}.md");
     let outcome = issue(&mut node, &name, &r.body, &r.audience);
     let (to, text, release, page_to) = match &outcome {
@@ -681,27 +690,14 @@ async fn reject(
     Path(id): Path<i64>,
     Form(f): Form<DecideForm>,
 ) -> Result<Response, UiError> {
-    csrf(&s, &f.csrf)?;
-    let r = pending_request(&wb, &s, id)?;
-    let mut node = wb.node(&s.user)?;
-    let at = node::stamp(node::now()?);
-    let entry = node.entry(
-        "release.reject",
-        &format!("request {id}"),
-        json!({ "requested_by": r.requested_by, "note": f.note }),
-    )?;
-    node.store.request_move(
+    drop(decide_request(
+        &wb,
+        &s,
         id,
-        "pending",
+        &f,
         "rejected",
-        &s.user,
-        &at,
-        Some(&f.note),
-        None,
-        entry,
-    )?;
-    node.write_head()?;
-    drop(node);
+        "release.reject",
+    )?);
     flash(&wb, &s, "ok", format!("request {id} rejected"))?;
     Ok(see_other("/ui/requests"))
 }

@@ -404,6 +404,24 @@ async fn a_second_releaser_must_approve_under_the_two_person_rule() {
     ] {
         assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
     }
+    // A rejected request releases nothing.
+    b.post(
+        "/ui/drafts/1/release",
+        &rhea,
+        &[("csrf", &rhea_csrf), ("audience", "public"), ("sha", &hash)],
+    )
+    .await;
+    let r = b
+        .post(
+            "/ui/requests/2/reject",
+            &ravi,
+            &[("csrf", &ravi_csrf), ("note", "too specific")],
+        )
+        .await;
+    assert_eq!(r.location, "/ui/requests");
+    let req = b.node().store.request(2).unwrap().unwrap();
+    assert_eq!((req.state.as_str(), req.release_id), ("rejected", None));
+    assert_eq!(b.node().store.releases().unwrap().len(), 1);
     // Internal releases need no second person.
     let r = b
         .post(
