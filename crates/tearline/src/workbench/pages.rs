@@ -397,10 +397,7 @@ async fn create_draft(
     s: Signed,
     Form(f): Form<BodyForm>,
 ) -> Result<Response, UiError> {
-    csrf(&s, &f.csrf)?;
-    let id = save(&wb, &s, None, &f.body)?;
-    flash(&wb, &s, "ok", format!("saved draft {id}"))?;
-    Ok(see_other(&format!("/ui/drafts/{id}")))
+    saved(&wb, &s, None, &f)
 }
 
 async fn save_draft(
@@ -409,9 +406,14 @@ async fn save_draft(
     Path(id): Path<i64>,
     Form(f): Form<BodyForm>,
 ) -> Result<Response, UiError> {
-    csrf(&s, &f.csrf)?;
-    save(&wb, &s, Some(id), &f.body)?;
-    flash(&wb, &s, "ok", format!("saved draft {id}"))?;
+    saved(&wb, &s, Some(id), &f)
+}
+
+/// Checks the form, saves the draft, and goes to its page.
+fn saved(wb: &Workbench, s: &Signed, id: Option<i64>, f: &BodyForm) -> Result<Response, UiError> {
+    csrf(s, &f.csrf)?;
+    let id = save(wb, s, id, &f.body)?;
+    flash(wb, s, "ok", format!("saved draft {id}"))?;
     Ok(see_other(&format!("/ui/drafts/{id}")))
 }
 
