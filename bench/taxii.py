@@ -1,9 +1,11 @@
 """TAXII benchmark: `tearline serve` against the OASIS reference server,
 medallion (memory backend), on loopback, measured by the same client.
 
-Usage: python bench/taxii.py TEARLINE [--objects N] [--medallion-objects M]
+Usage: python bench/taxii.py TEARLINE [--dev TEARLINE_DEV] [--objects N] [--medallion-objects M]
 
-For each server the client (`tearline bench-taxii`, one thread, keep-alive)
+TEARLINE runs the node (`init`, `partner add`, `serve`); the client is the
+development binary, `tearline-dev` (by default the one beside TEARLINE).
+For each server the client (`tearline-dev bench-taxii`, one thread, keep-alive)
 POSTs the objects in envelopes of 100, then GETs them back in pages of 100
 following `next`, and reports throughput and p50/p99 latency. The ratios
 compare throughput per object. medallion's memory backend checks each new
@@ -85,8 +87,8 @@ def start_tearline(tl, work):
     return p, f"{base}/api/collections/{inbox}/", "bench", password
 
 
-def measure(tl, label, collection, user, password, n):
-    r = subprocess.run([tl, "bench-taxii", "--label", label, "--collection", collection, "--user", user,
+def measure(dev, label, collection, user, password, n):
+    r = subprocess.run([dev, "bench-taxii", "--label", label, "--collection", collection, "--user", user,
                         "--password", password, "--objects", str(n)], capture_output=True, text=True)
     if r.returncode != 0:
         print(r.stderr)
@@ -97,17 +99,19 @@ def measure(tl, label, collection, user, password, n):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("tearline")
+    ap.add_argument("--dev", help="the tearline-dev binary (default: beside TEARLINE)")
     ap.add_argument("--objects", type=int, default=100_000)
     ap.add_argument("--medallion-objects", type=int, default=100_000)
     a = ap.parse_args()
+    dev = a.dev or os.path.join(os.path.dirname(os.path.abspath(a.tearline)), "tearline-dev")
     with tempfile.TemporaryDirectory() as work:
         os.makedirs(os.path.join(work, "m"))
         os.makedirs(os.path.join(work, "t"))
         m_proc, *m = start_medallion(os.path.join(work, "m"))
         t_proc, *t = start_tearline(a.tearline, os.path.join(work, "t"))
         try:
-            ours = measure(a.tearline, "tearline", *t, a.objects)
-            theirs = measure(a.tearline, "medallion", *m, min(a.objects, a.medallion_objects))
+            ours = measure(dev, "tearline", *t, a.objects)
+            theirs = measure(dev, "medallion", *m, min(a.objects, a.medallion_objects))
         finally:
             for p in (m_proc, t_proc):
                 p.terminate()

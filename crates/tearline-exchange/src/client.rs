@@ -16,9 +16,9 @@ use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 use tearline_stix::VerifyingKey;
-use tearline_store::{ObjectQuery, Store, StoreError, VersionMatch};
+use tearline_store::{Collection, ObjectQuery, Store, StoreError, VersionMatch};
 
-use crate::{collection_uuid, stix_object, TAXII_MEDIA_TYPE};
+use crate::{stix_object, TAXII_MEDIA_TYPE};
 
 /// How to authenticate at a remote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,16 +104,6 @@ pub struct SyncReport {
     pub pushed: usize,
     /// The remote collections read.
     pub collections: Vec<String>,
-}
-
-/// Where objects pulled from `remote` are kept.
-pub fn received_collection_id(remote: &str) -> String {
-    collection_uuid(&format!("received/{remote}"))
-}
-
-/// Where responses waiting to be pushed to `remote` are kept.
-pub fn outbox_collection_id(remote: &str) -> String {
-    collection_uuid(&format!("outbox/{remote}"))
 }
 
 /// The key of the pull cursor of one remote collection.
@@ -258,7 +248,7 @@ impl Remote {
     /// the page size asked for.
     pub fn sync(
         &self,
-        store: &mut dyn Store,
+        store: &dyn Store,
         now: DateTime<Utc>,
         page: usize,
     ) -> Result<SyncReport, SyncError> {
@@ -311,7 +301,7 @@ impl Remote {
 
     fn pull(
         &self,
-        store: &mut dyn Store,
+        store: &dyn Store,
         root: &str,
         collection: &str,
         now: DateTime<Utc>,
@@ -319,7 +309,6 @@ impl Remote {
         report: &mut SyncReport,
     ) -> Result<(), SyncError> {
         let key = pull_cursor(&self.name, collection);
-        let local = received_collection_id(&self.name);
         let at = now.to_rfc3339_opts(SecondsFormat::Micros, true);
         let since = store.cursor(&key)?;
         let mut next: Option<String> = None;
@@ -361,7 +350,7 @@ impl Remote {
                 .map(str::to_string);
             // Within one run, paging continues by `next`; the cursor moves
             // with each stored page so a later run resumes after it.
-            store.add_pulled(&local, &stored, &at, &key, a.last_added.as_deref())?;
+            store.add_pulled(&self.name, &stored, &at, &key, a.last_added.as_deref())?;
             match (more, token) {
                 (true, Some(t)) => next = Some(t),
                 _ => break,
@@ -372,13 +361,13 @@ impl Remote {
 
     fn push(
         &self,
-        store: &mut dyn Store,
+        store: &dyn Store,
         root: &str,
         inbox: &str,
         page: usize,
     ) -> Result<usize, SyncError> {
         let key = push_cursor(&self.name);
-        let outbox = outbox_collection_id(&self.name);
+        let outbox = Collection::Outbox(self.name.clone());
         let mut pushed = 0;
         loop {
             let after = store.cursor(&key)?.and_then(|c| c.parse().ok());

@@ -87,7 +87,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         if let ApiError::Internal(detail) = &self {
-            eprintln!("tearline serve: internal error: {detail}");
+            tracing::error!("internal error: {detail}");
         }
         let description = match &self {
             ApiError::Internal(_) => {

@@ -13,9 +13,13 @@
 //! or status, an object not released to it — is answered with the same
 //! 404 as an id that does not exist; a request without valid credentials
 //! gets 401. Every object was leak-checked for its audience when it was
-//! released; at send time the server also scans each object of a read
-//! collection for the node's registered terms (the registry may have grown
-//! since) and withholds any object that holds one.
+//! released; at send time the server checks each object of a read
+//! collection again against the node as it is now — the registry may have
+//! grown, the audience's level may have been lowered, its partners
+//! changed — and withholds any object that holds a registered term or is
+//! marked above the audience's level. The server reads the registry and
+//! the audiences again whenever the store's generation changes, so a
+//! change made while it runs holds from the next request.
 //!
 //! Only this crate knows HTTP and TAXII envelopes. [`app`] builds the
 //! router, so tests call it in-process; [`serve`] binds it to a socket.
@@ -25,7 +29,7 @@ mod auth;
 mod client;
 mod error;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -36,18 +40,16 @@ use axum::Router;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 use tearline_lifecycle::EventKind;
-use tearline_model::Audience;
+use tearline_model::{Audience, Level};
 use tearline_release::Registry;
 use tearline_stix::StixId;
 use tearline_store::{
-    EnvelopeStatus, NewAuditEntry, NewObject, ObjectQuery, Partner, Store, StoredObject,
-    VersionMatch,
+    Collection as Stored, EnvelopeStatus, NewAuditEntry, NewObject, ObjectQuery, Partner, Store,
+    StoredObject, VersionMatch,
 };
 
 pub use auth::{digest, new_secret};
-pub use client::{
-    outbox_collection_id, received_collection_id, Auth, Remote, SyncError, SyncReport,
-};
+pub use client::{Auth, Remote, SyncError, SyncReport};
 pub use error::ApiError;
 
 /// The TAXII 2.1 media type.
@@ -84,37 +86,39 @@ impl Default for Config {
 
 type Clock = Box<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
-/// What every handler shares.
+/// The registry and audiences as of one store generation.
+struct View {
+    generation: i64,
+    registry: Arc<Registry>,
+    audiences: Arc<Vec<Audience>>,
+}
+
+/// What every handler shares. It holds no lock across a request: the
+/// store is shared, and the cached view of the registry and audiences is
+/// swapped whole when the store's generation changes.
 pub struct AppState {
-    store: Mutex<Box<dyn Store + Send>>,
+    store: Arc<dyn Store>,
+    view: Mutex<Option<View>>,
     buckets: Mutex<std::collections::HashMap<String, (f64, std::time::Instant)>>,
     seen: Mutex<std::collections::HashMap<String, std::time::Instant>>,
     config: Config,
-    audiences: Vec<Audience>,
-    registry: Registry,
     clock: Clock,
 }
 
 impl AppState {
-    /// State over a store, the node's audiences and registry.
-    pub fn new(
-        store: Box<dyn Store + Send>,
-        config: Config,
-        audiences: Vec<Audience>,
-        registry: Registry,
-    ) -> AppState {
+    /// State over a node's store.
+    pub fn new(store: Arc<dyn Store>, config: Config) -> AppState {
         AppState {
-            store: Mutex::new(store),
+            store,
+            view: Mutex::new(None),
             buckets: Mutex::new(std::collections::HashMap::new()),
             seen: Mutex::new(std::collections::HashMap::new()),
             config,
-            audiences,
-            registry,
             clock: Box::new(Utc::now),
         }
     }
 
-    /// Replaces the clock (for tests).
+    /// Replaces the clock (for tests, and a node with a fixed time).
     pub fn with_clock(
         mut self,
         clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static,
@@ -123,10 +127,36 @@ impl AppState {
         self
     }
 
-    fn store(&self) -> Result<MutexGuard<'_, Box<dyn Store + Send>>, ApiError> {
-        self.store
+    fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+
+    /// The registry and audiences as the store holds them now: read again
+    /// when the store's generation has moved.
+    fn view(&self) -> Result<(Arc<Registry>, Arc<Vec<Audience>>), ApiError> {
+        let generation = self.store.generation()?;
+        {
+            let v = self
+                .view
+                .lock()
+                .map_err(|_| ApiError::Internal("the view lock is poisoned".into()))?;
+            if let Some(v) = v.as_ref().filter(|v| v.generation == generation) {
+                return Ok((v.registry.clone(), v.audiences.clone()));
+            }
+        }
+        let terms = self.store.protected_terms()?;
+        let registry = Arc::new(Registry::new(terms.into_iter().map(|t| t.term).collect()));
+        let audiences = Arc::new(self.store.audiences()?);
+        let mut v = self
+            .view
             .lock()
-            .map_err(|_| ApiError::Internal("the store lock is poisoned".into()))
+            .map_err(|_| ApiError::Internal("the view lock is poisoned".into()))?;
+        *v = Some(View {
+            generation,
+            registry: registry.clone(),
+            audiences: audiences.clone(),
+        });
+        Ok((registry, audiences))
     }
 
     /// Takes one request from the partner's token bucket.
@@ -168,7 +198,7 @@ impl AppState {
         };
         if due {
             let at = (self.clock)().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            self.store()?.partner_seen(partner, &at)?;
+            self.store().partner_seen(partner, &at)?;
         }
         Ok(())
     }
@@ -181,19 +211,18 @@ impl AppState {
         c: &Collection,
         objects: &[StoredObject],
     ) -> Result<(), ApiError> {
-        let Some(aud) = &c.audience else {
+        let Stored::Read(aud) = &c.stored else {
             return Ok(());
         };
         let now = (self.clock)();
-        let mut store = self.store()?;
         for o in objects.iter().filter(|o| o.object.object_type == "report") {
-            if let Some(rec) = store.warning_for_report(&o.object.id, aud)? {
+            if let Some(rec) = self.store().warning_for_report(&o.object.id, aud)? {
                 let kind = EventKind::Delivered {
                     partner: p.name.clone(),
                 };
                 lifecycle_apply(
-                    &mut **store,
-                    &rec,
+                    self.store(),
+                    rec.id,
                     kind,
                     &format!("partner:{}", p.name),
                     now,
@@ -208,7 +237,6 @@ impl AppState {
     /// partner's audience; references to anything else change nothing.
     fn feedback(&self, p: &Partner, objects: &[NewObject]) -> Result<(), ApiError> {
         let now = (self.clock)();
-        let mut store = self.store()?;
         // Only objects that carry a lifecycle property need reading.
         for o in objects.iter().filter(|o| o.json.contains("\"lifecycle\"")) {
             let Ok(v) = serde_json::from_str::<Value>(&o.json) else {
@@ -243,10 +271,10 @@ impl AppState {
                 .filter_map(Value::as_str)
                 .filter(|r| r.starts_with("report--"))
             {
-                if let Some(rec) = store.warning_for_report(r, &p.audience)? {
+                if let Some(rec) = self.store().warning_for_report(r, &p.audience)? {
                     lifecycle_apply(
-                        &mut **store,
-                        &rec,
+                        self.store(),
+                        rec.id,
                         event.clone(),
                         &format!("partner:{}", p.name),
                         now,
@@ -260,31 +288,19 @@ impl AppState {
     /// Records "review due" for warnings whose window has ended.
     pub fn tick(&self) -> Result<usize, ApiError> {
         let now = (self.clock)();
-        let mut store = self.store()?;
-        tearline_lifecycle::apply::tick(&mut **store, now)
+        tearline_lifecycle::apply::tick(self.store(), now)
             .map_err(|e| ApiError::Internal(e.to_string()))
-    }
-
-    fn audience(&self, name: &str) -> Option<&Audience> {
-        self.audiences.iter().find(|a| a.name() == name)
     }
 }
 
 /// The id of the read collection of an audience.
 pub fn read_collection_id(audience: &str) -> String {
-    collection_uuid(&format!("read/{audience}"))
+    Stored::Read(audience.to_string()).id()
 }
 
 /// The id of a partner's inbox collection.
 pub fn inbox_collection_id(partner: &str) -> String {
-    collection_uuid(&format!("inbox/{partner}"))
-}
-
-fn collection_uuid(key: &str) -> String {
-    let id = StixId::derived("x-tearline-collection", key).to_string();
-    id.rsplit_once("--")
-        .map(|(_, u)| u.to_string())
-        .unwrap_or(id)
+    Stored::Inbox(partner.to_string()).id()
 }
 
 /// The router: TAXII discovery at `/taxii2/`, one API root at `/api/`.
@@ -332,7 +348,7 @@ pub async fn serve_with(
         loop {
             every.tick().await;
             if let Err(e) = ticker.tick() {
-                eprintln!("tearline serve: review check failed: {e}");
+                tracing::error!("review check failed: {e}");
             }
         }
     });
@@ -346,16 +362,16 @@ pub async fn serve_with(
 /// Applies a lifecycle event; a refused transition (e.g. on a closed
 /// warning) is logged at the node, not an error for the partner.
 fn lifecycle_apply(
-    store: &mut dyn Store,
-    rec: &tearline_store::WarningRecord,
+    store: &dyn Store,
+    id: i64,
     kind: EventKind,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    match tearline_lifecycle::apply::apply(store, rec, kind, actor, now) {
+    match tearline_lifecycle::apply::apply(store, id, kind, actor, now) {
         Ok(_) => Ok(()),
         Err(tearline_lifecycle::apply::ApplyError::Lifecycle(e)) => {
-            eprintln!("tearline serve: warning {}: {e}", rec.id);
+            tracing::warn!("warning {id}: {e}");
             Ok(())
         }
         Err(e) => Err(ApiError::Internal(e.to_string())),
@@ -370,27 +386,29 @@ struct Collection {
     description: String,
     can_read: bool,
     can_write: bool,
-    /// For a read collection, the audience whose releases it holds.
-    audience: Option<String>,
+    /// Where its objects are kept.
+    stored: Stored,
 }
 
 fn collections_of(p: &Partner) -> [Collection; 2] {
+    let read = Stored::Read(p.audience.clone());
+    let inbox = Stored::Inbox(p.name.clone());
     [
         Collection {
-            id: read_collection_id(&p.audience),
+            id: read.id(),
             title: format!("Releases to {}", p.audience),
             description: "Warnings and reports released to your audience".into(),
             can_read: true,
             can_write: false,
-            audience: Some(p.audience.clone()),
+            stored: read,
         },
         Collection {
-            id: inbox_collection_id(&p.name),
+            id: inbox.id(),
             title: format!("Inbox of {}", p.name),
             description: "Your acknowledgements, measures taken and feedback".into(),
             can_read: true,
             can_write: true,
-            audience: None,
+            stored: inbox,
         },
     ]
 }
@@ -451,10 +469,7 @@ fn check_accept(h: &HeaderMap) -> Result<(), ApiError> {
 /// Checks `Accept` and credentials: the common start of every handler.
 fn begin(s: &AppState, h: &HeaderMap) -> Result<Partner, ApiError> {
     check_accept(h)?;
-    let p = {
-        let store = s.store()?;
-        auth::authenticate(&**store, h)?
-    };
+    let p = auth::authenticate(s.store(), h)?;
     s.admit(&p.name)?;
     s.contact(&p.name)?;
     Ok(p)
@@ -564,30 +579,66 @@ fn query(
     Ok(q)
 }
 
-/// Objects that may be sent: in a read collection for an audience that may
-/// not see sources, objects holding a registered term are withheld.
-fn sendable(s: &AppState, c: &Collection, objects: Vec<StoredObject>) -> Vec<StoredObject> {
-    let guarded = c
-        .audience
-        .as_deref()
-        .and_then(|a| s.audience(a))
-        .is_none_or(|a| !a.sees_sources());
-    if !guarded || s.registry.terms().is_empty() {
-        return objects;
-    }
-    objects
+/// Objects that may be sent. In a read collection, checked against the
+/// node as it is now: an object marked above the audience's level (it may
+/// have been lowered) is withheld, and so is one holding a registered term
+/// when the audience may not see sources (the registry may have grown). A
+/// read collection whose audience no longer exists sends nothing.
+fn sendable(
+    s: &AppState,
+    c: &Collection,
+    objects: Vec<StoredObject>,
+) -> Result<Vec<StoredObject>, ApiError> {
+    let Stored::Read(name) = &c.stored else {
+        return Ok(objects);
+    };
+    let (registry, audiences) = s.view()?;
+    let Some(audience) = audiences.iter().find(|a| a.name() == name) else {
+        return Ok(Vec::new());
+    };
+    let scan = !audience.sees_sources() && !registry.terms().is_empty();
+    Ok(objects
         .into_iter()
         .filter(|o| {
-            let clean = s.registry.find(&o.object.json).is_empty();
-            if !clean {
-                eprintln!(
-                    "tearline serve: withheld {} from collection {}: it holds a registered term",
-                    o.object.id, c.id
+            let level = marked_level(&o.object.json);
+            if level.is_some_and(|l| l > audience.max()) {
+                tracing::warn!(
+                    "withheld {} from collection {}: it is marked above {}",
+                    o.object.id,
+                    c.id,
+                    audience.max()
                 );
+                return false;
             }
-            clean
+            if scan && !registry.find(&o.object.json).is_empty() {
+                tracing::warn!(
+                    "withheld {} from collection {}: it holds a registered term",
+                    o.object.id,
+                    c.id
+                );
+                return false;
+            }
+            true
         })
-        .collect()
+        .collect())
+}
+
+/// The highest TLP level among an object's `object_marking_refs`.
+fn marked_level(json: &str) -> Option<Level> {
+    if !json.contains("object_marking_refs") {
+        return None;
+    }
+    let v: Value = serde_json::from_str(json).ok()?;
+    v.get("object_marking_refs")?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .filter_map(|r| {
+            Level::ALL
+                .into_iter()
+                .find(|l| tearline_stix::tlp_marking_id(*l) == r)
+        })
+        .max()
 }
 
 fn parse_stored(o: &StoredObject) -> Result<Value, ApiError> {
@@ -692,9 +743,9 @@ fn objects_envelope(
     q: &ObjectQuery,
     one: bool,
 ) -> Result<Response, ApiError> {
-    let page = s.store()?.objects(&c.id, q)?;
+    let page = s.store().objects(&c.stored, q)?;
     let next = page.objects.last().map(|o| o.seq);
-    let objects = sendable(s, c, page.objects);
+    let objects = sendable(s, c, page.objects)?;
     if one && objects.is_empty() {
         return Err(ApiError::NotFound);
     }
@@ -718,9 +769,9 @@ async fn versions(
     let mut q = query(&s, &params, VersionMatch::All)?;
     q.ids = vec![oid];
     q.versions = VersionMatch::All;
-    let page = s.store()?.objects(&c.id, &q)?;
+    let page = s.store().objects(&c.stored, &q)?;
     let next = page.objects.last().map(|o| o.seq);
-    let objects = sendable(&s, &c, page.objects);
+    let objects = sendable(&s, &c, page.objects)?;
     if objects.is_empty() {
         return Err(ApiError::NotFound);
     }
@@ -741,9 +792,9 @@ async fn manifest(
     let p = begin(&s, &h)?;
     let c = readable(&p, &cid)?;
     let q = query(&s, &params, VersionMatch::Last)?;
-    let page = s.store()?.objects(&c.id, &q)?;
+    let page = s.store().objects(&c.stored, &q)?;
     let next = page.objects.last().map(|o| o.seq);
-    let objects = sendable(&s, &c, page.objects);
+    let objects = sendable(&s, &c, page.objects)?;
     let items = objects
         .iter()
         .map(|o| json!({"id": o.object.id, "date_added": o.date_added, "version": o.object.version, "media_type": STIX_MEDIA_TYPE}))
@@ -776,7 +827,7 @@ async fn delete_object(
         subject: oid.clone(),
         detail: json!({ "collection": c.id, "versions": versions }).to_string(),
     };
-    let n = s.store()?.delete_object(&c.id, &oid, &versions, audit)?;
+    let n = s.store().delete_object(&c.stored, &oid, &versions, audit)?;
     if n == 0 {
         return Err(ApiError::NotFound);
     }
@@ -790,7 +841,7 @@ async fn status(
 ) -> Result<Response, ApiError> {
     let p = begin(&s, &h)?;
     let st = s
-        .store()?
+        .store()
         .status(&id)?
         .filter(|st| st.owner == p.name)
         .ok_or(ApiError::NotFound)?;
@@ -862,7 +913,7 @@ async fn post_objects(
         successes: Vec::new(),
         failures: Vec::new(),
     };
-    s.store()?.add_objects(&c.id, &objects, &mut st)?;
+    s.store().add_objects(&c.stored, &objects, &mut st)?;
     s.feedback(&p, &objects)?;
     Ok(taxii(StatusCode::ACCEPTED, status_json(&st)))
 }

@@ -1,5 +1,7 @@
-//! The TAXII 2.1 interface, in-process (`oneshot`) against a SQLite store
-//! in a temporary directory, plus one test on a real socket.
+//! The TAXII 2.1 interface, in-process (`oneshot`) over a store reached
+//! only through the `Store` contract, plus one test on a real socket.
+//! Releases reach read collections the way they do at a node: built, leak
+//! checked and cleared.
 
 use std::sync::Arc;
 
@@ -12,10 +14,11 @@ use serde_json::{json, Value};
 use tearline_exchange::{
     app, digest, inbox_collection_id, read_collection_id, AppState, Config, TAXII_MEDIA_TYPE,
 };
-use tearline_model::{Audience, Level, ProtectedTerm, TermKind};
-use tearline_release::Registry;
-use tearline_store::{EnvelopeStatus, NewAuditEntry, NewObject, Partner, Store};
-use tearline_store_sqlite::SqliteStore;
+use tearline_model::{parse_report, Audience, Level, ProtectedTerm, TermKind};
+use tearline_release::{clear, LeakGuard, Registry, Release, Rendered};
+use tearline_store::{
+    Collection, EnvelopeStatus, NewAuditEntry, NodeInfo, Partner, ReleaseWrite, Store,
+};
 use tower::ServiceExt;
 
 const NORTH_TOKEN: &str = "north-token-0123456789";
@@ -31,22 +34,112 @@ fn entry() -> NewAuditEntry {
     }
 }
 
-fn object(id: &str, modified: &str, name: &str) -> NewObject {
-    let ty = id.split("--").next().unwrap();
-    let v = json!({"type": ty, "spec_version": "2.1", "id": id, "created": "2026-03-20T08:00:00.000Z", "modified": modified, "name": name});
-    tearline_exchange::stix_object(&v).unwrap()
+/// A report id referred to by notes in inboxes.
+const A: &str = "report--11111111-1111-4111-8111-111111111111";
+
+/// The one place a store is made: a fresh node with the default audiences.
+/// Everything else speaks the `Store` contract.
+fn new_store(dir: &std::path::Path) -> Arc<dyn Store> {
+    let store = tearline_store_sqlite::SqliteStore::open(&dir.join("t.db")).unwrap();
+    let info = NodeInfo {
+        name: "Test node".into(),
+        created: "2026-03-20T08:00:00.000Z".into(),
+    };
+    store
+        .create_node(&info, &Audience::defaults(), entry())
+        .unwrap();
+    Arc::new(store)
 }
 
-const A: &str = "report--11111111-1111-4111-8111-111111111111";
-const B: &str = "report--22222222-2222-4222-8222-222222222222";
+/// Releases a one-portion report marked `level` to `audience` (with a
+/// 48-hour window when `warning`), the way a node does: built, leak
+/// checked, cleared, recorded. Returns the report id and the release
+/// number.
+fn release(
+    store: &dyn Store,
+    audience: &str,
+    level: &str,
+    title: &str,
+    warning: bool,
+) -> (String, i64) {
+    let window = if warning {
+        "valid_from: 2026-03-20T08:00:00Z\nvalid_until: 2026-03-22T08:00:00Z\n"
+    } else {
+        ""
+    };
+    let src = format!(
+        "---\ntitle: {title}\nproduced: 2026-03-20T08:00:00Z\n{window}---\n\n(TLP:{level}) Extremists plan to attack [concerts]{{target}} in [Moscow]{{place}}.\n"
+    );
+    let report = parse_report("w.md", src.as_bytes()).unwrap();
+    let aud = store
+        .audiences()
+        .unwrap()
+        .into_iter()
+        .find(|a| a.name() == audience)
+        .unwrap();
+    let registry = Registry::new(vec![]);
+    let rel = Release::build(&report, &aud, &registry);
+    let guard = LeakGuard::new(&report, &aud, &registry);
+    let at = chrono::DateTime::parse_from_rfc3339("2026-03-20T09:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let producer = tearline_stix::Producer::new("Test node", at);
+    let bundle = tearline_stix::bundle(&rel, &producer, at);
+    let objects = clear(&guard, &rel, Rendered::Json(bundle), None)
+        .unwrap()
+        .stix_objects()
+        .unwrap();
+    let report_id = objects.report_id().unwrap().to_string();
+    let w = tearline_store::NewWarning {
+        report_id: report_id.clone(),
+        audience: audience.into(),
+        title: title.into(),
+        valid_from: Some("2026-03-20T08:00:00.000Z".into()),
+        valid_until: "2026-03-22T08:00:00.000Z".into(),
+    };
+    let issued = tearline_lifecycle::apply::stored(&tearline_lifecycle::Event {
+        at,
+        actor: "desk".into(),
+        kind: tearline_lifecycle::EventKind::Issued,
+    });
+    let rec = store
+        .release(
+            &ReleaseWrite {
+                release: &tearline_store::NewRelease {
+                    audience: audience.into(),
+                    format: "stix".into(),
+                    report_name: "w.md".into(),
+                    report_title: title.into(),
+                    report_sha256: "00".into(),
+                    content_sha256: "11".into(),
+                    output: None,
+                },
+                actor: "desk",
+                at: "2026-03-20T09:00:00.000Z",
+                objects: &objects,
+                warning: warning.then_some((&w, &issued)),
+                supersedes: None,
+                request: None,
+                document: None,
+            },
+            &mut || Ok(()),
+        )
+        .unwrap();
+    (report_id, rec.id)
+}
 
 struct Fixture {
     app: Router,
+    store: Arc<dyn Store>,
+    /// The report released to `liaison` (marked AMBER).
+    a: String,
+    /// The report released to `public` (marked CLEAR).
+    b: String,
     _dir: tempfile::TempDir,
 }
 
 /// `north` (audience `liaison`) and `south` (audience `public`).
-fn add_partners(store: &mut SqliteStore) {
+fn add_partners(store: &dyn Store) {
     for (name, aud, token) in [
         ("north", "liaison", NORTH_TOKEN),
         ("south", "public", SOUTH_TOKEN),
@@ -64,38 +157,50 @@ fn add_partners(store: &mut SqliteStore) {
 }
 
 /// Two partners: `north` reads the `liaison` collection, which holds
-/// object A; `south` reads the `public` collection, which holds object B.
+/// release A; `south` reads the `public` collection, which holds release
+/// B; and a status owned by nobody the partners are.
 fn fixture(config: Config, registry: Vec<ProtectedTerm>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-    add_partners(&mut store);
-    let st = |owner: &str| EnvelopeStatus {
-        id: format!("seed-{owner}"),
-        owner: owner.into(),
+    let store = new_store(dir.path());
+    add_partners(&*store);
+    for t in &registry {
+        store
+            .protect_add(t, &t.term.to_lowercase(), entry())
+            .unwrap();
+    }
+    let (a, _) = release(&*store, "liaison", "AMBER", "Warning A", false);
+    let (b, _) = release(&*store, "public", "CLEAR", "Warning B", false);
+    let mut st = EnvelopeStatus {
+        id: "seed-node-a".into(),
+        owner: "node-a".into(),
         request_timestamp: "2026-03-20T09:00:00Z".into(),
         successes: vec![],
         failures: vec![],
     };
     store
-        .add_objects(
-            &read_collection_id("liaison"),
-            &[object(A, "2026-03-20T08:00:00.000Z", "Warning A")],
-            &mut st("node-a"),
-        )
+        .add_objects(&Collection::Inbox("node-a".into()), &[], &mut st)
         .unwrap();
-    store
-        .add_objects(
-            &read_collection_id("public"),
-            &[object(B, "2026-03-20T08:00:00.000Z", "Warning B")],
-            &mut st("node-b"),
-        )
-        .unwrap();
-    let audiences = Audience::defaults();
-    let state = AppState::new(Box::new(store), config, audiences, Registry::new(registry));
+    let state = AppState::new(store.clone(), config);
     Fixture {
         app: app(Arc::new(state)),
+        store,
+        a,
+        b,
         _dir: dir,
     }
+}
+
+/// The report ids among a listing's objects.
+fn reports(v: &Value) -> Vec<String> {
+    v["objects"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|o| o["type"] == "report")
+                .map(|o| o["id"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -157,10 +262,11 @@ async fn call(
 #[tokio::test]
 async fn authorization_matrix() {
     let f = fixture(Config::default(), vec![]);
-    let home = |o: &str| if o == A { "liaison" } else { "public" };
-    let owner = |o: &str| if o == A { Caller::North } else { Caller::South };
+    let (a, b) = (f.a.clone(), f.b.clone());
+    let home = |o: &str| if o == a { "liaison" } else { "public" };
+    let owner = |o: &str| if o == a { Caller::North } else { Caller::South };
     let mut cells = 0;
-    for obj in [A, B] {
+    for obj in [a.as_str(), b.as_str()] {
         let c = read_collection_id(home(obj));
         let endpoints: Vec<(&str, String, Option<Value>)> = vec![
             ("GET", format!("/api/collections/{c}/"), None),
@@ -207,13 +313,7 @@ async fn authorization_matrix() {
                     );
                 }
                 if status == StatusCode::OK && uri.ends_with("/objects/") {
-                    let ids: Vec<&str> = v["objects"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|o| o["id"].as_str().unwrap())
-                        .collect();
-                    assert_eq!(ids, [obj], "{uri} as {who:?}");
+                    assert_eq!(reports(&v), [obj], "{uri} as {who:?}");
                 }
                 cells += 1;
             }
@@ -233,7 +333,7 @@ async fn authorization_matrix() {
             "GET",
             &format!(
                 "/api/collections/{}/objects/{obj}/",
-                read_collection_id(home(if obj == A { B } else { A }))
+                read_collection_id(home(if obj == a { &b } else { &a }))
             ),
             owner(obj),
             None,
@@ -619,35 +719,97 @@ async fn bad_requests_get_taxii_errors_and_store_nothing() {
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn objects_holding_a_registered_term_are_withheld_at_send_time() {
-    // The registry grew after the release: the term is now protected.
-    let term = ProtectedTerm {
-        term: "Warning A".into(),
-        kind: TermKind::Case,
-    };
-    let f = fixture(Config::default(), vec![term]);
-    let c = read_collection_id("liaison");
+async fn list(f: &Fixture, audience: &str, who: Caller) -> (StatusCode, Value) {
+    let c = read_collection_id(audience);
     let (s, _, v) = call(
         &f.app,
         "GET",
         &format!("/api/collections/{c}/objects/"),
-        Caller::North,
+        who,
         None,
     )
     .await;
+    (s, v)
+}
+
+#[tokio::test]
+async fn a_term_registered_while_serving_is_withheld_from_the_next_fetch() {
+    let f = fixture(Config::default(), vec![]);
+    let (s, v) = list(&f, "liaison", Caller::North).await;
+    assert_eq!((s, reports(&v)), (StatusCode::OK, vec![f.a.clone()]));
+    // The registry grows while the server runs: the release's title is now
+    // a protected term.
+    let term = ProtectedTerm {
+        term: "Warning A".into(),
+        kind: TermKind::Case,
+    };
+    f.store.protect_add(&term, "warning a", entry()).unwrap();
+    let (s, v) = list(&f, "liaison", Caller::North).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(v.get("objects").is_none(), "{v}");
+    assert!(reports(&v).is_empty(), "{v}");
+    let c = read_collection_id("liaison");
     let (s, _, _) = call(
         &f.app,
         "GET",
-        &format!("/api/collections/{c}/objects/{A}/"),
+        &format!("/api/collections/{c}/objects/{}/", f.a),
         Caller::North,
         None,
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let _ = Level::Red;
+    // Removing the term serves it again.
+    f.store.protect_remove("warning a", entry()).unwrap();
+    assert_eq!(
+        reports(&list(&f, "liaison", Caller::North).await.1),
+        vec![f.a.clone()]
+    );
+}
+
+#[tokio::test]
+async fn a_term_registered_before_serving_is_withheld_too() {
+    let term = ProtectedTerm {
+        term: "Warning A".into(),
+        kind: TermKind::Case,
+    };
+    let f = fixture(Config::default(), vec![term]);
+    let (s, v) = list(&f, "liaison", Caller::North).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(reports(&v).is_empty(), "{v}");
+}
+
+#[tokio::test]
+async fn an_audience_lowered_while_serving_gets_nothing_above_its_new_level() {
+    let f = fixture(Config::default(), vec![]);
+    assert_eq!(
+        reports(&list(&f, "liaison", Caller::North).await.1),
+        vec![f.a.clone()]
+    );
+    // `liaison` goes down from AMBER to GREEN: the AMBER release stays
+    // stored but is no longer served to it.
+    let lowered = Audience::new("liaison", Level::Green, false).unwrap();
+    f.store.audience_update(&lowered, entry()).unwrap();
+    let (s, v) = list(&f, "liaison", Caller::North).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(reports(&v).is_empty(), "{v}");
+    // Its CLEAR marking definition and the published objects still are.
+    assert!(v["objects"].as_array().is_some_and(|o| !o.is_empty()));
+    // Another audience is untouched.
+    assert_eq!(
+        reports(&list(&f, "public", Caller::South).await.1),
+        vec![f.b.clone()]
+    );
+}
+
+#[tokio::test]
+async fn a_partner_removed_while_serving_is_refused_at_once() {
+    let f = fixture(Config::default(), vec![]);
+    assert_eq!(list(&f, "liaison", Caller::North).await.0, StatusCode::OK);
+    f.store.partner_remove("north", entry()).unwrap();
+    assert_eq!(
+        list(&f, "liaison", Caller::North).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(list(&f, "public", Caller::South).await.0, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -698,72 +860,21 @@ async fn each_credential_has_its_own_rate_limit() {
     );
 }
 
-/// A warning released to `liaison` with a 48-hour window, as `release` would
-/// record it.
-fn with_warning(store: &mut SqliteStore, report_id: &str) -> i64 {
-    use tearline_lifecycle::{apply::stored, Event, EventKind};
-    let rel = tearline_store::NewRelease {
-        audience: "liaison".into(),
-        format: "stix".into(),
-        report_name: "w.md".into(),
-        report_title: "Warning W".into(),
-        report_sha256: "00".into(),
-        content_sha256: "11".into(),
-        output: None,
-    };
-    let w = tearline_store::NewWarning {
-        report_id: report_id.into(),
-        audience: "liaison".into(),
-        title: "Warning W".into(),
-        valid_from: Some("2026-03-20T08:00:00.000Z".into()),
-        valid_until: "2026-03-22T08:00:00.000Z".into(),
-    };
-    let at = chrono::DateTime::parse_from_rfc3339("2026-03-20T09:00:00Z")
-        .unwrap()
-        .with_timezone(&chrono::Utc);
-    let issued = stored(&Event {
-        at,
-        actor: "desk".into(),
-        kind: EventKind::Issued,
-    });
-    let obj = object(report_id, "2026-03-20T08:00:00.000Z", "Warning W");
-    store
-        .record_release_published(
-            &rel,
-            "desk",
-            "2026-03-20T09:00:00.000Z",
-            &read_collection_id("liaison"),
-            &[obj],
-            Some((&w, &issued)),
-        )
-        .unwrap()
-        .id
-}
-
 #[tokio::test]
 async fn partners_move_a_warning_through_its_lifecycle() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("t.db");
-    let report = "report--33333333-3333-4333-8333-333333333333";
-    let mut store = SqliteStore::open(&path).unwrap();
-    add_partners(&mut store);
-    let id = with_warning(&mut store, report);
+    let store = new_store(dir.path());
+    add_partners(&*store);
+    let (report, id) = release(&*store, "liaison", "AMBER", "Warning W", true);
     let clock = || {
         chrono::DateTime::parse_from_rfc3339("2026-03-20T12:00:00Z")
             .unwrap()
             .with_timezone(&chrono::Utc)
     };
-    let state = AppState::new(
-        Box::new(store),
-        Config::default(),
-        Audience::defaults(),
-        Registry::new(vec![]),
-    )
-    .with_clock(clock);
+    let state = AppState::new(store.clone(), Config::default()).with_clock(clock);
     let app = app(Arc::new(state));
     let state_of = || {
-        let s = SqliteStore::open(&path).unwrap();
-        let rec = s.warning(id).unwrap().unwrap();
+        let rec = store.warning(id).unwrap().unwrap();
         tearline_lifecycle::apply::warning(&rec)
             .unwrap()
             .state(clock())
@@ -824,7 +935,7 @@ async fn partners_move_a_warning_through_its_lifecycle() {
     )
     .await;
     assert_eq!(state_of(), "measures recorded");
-    let s = SqliteStore::open(&path).unwrap();
+    let s = &*store;
     let events = s.warning(id).unwrap().unwrap().events;
     assert!(
         events
@@ -841,5 +952,10 @@ async fn partners_move_a_warning_through_its_lifecycle() {
         4,
         "issued, delivered, acknowledged, measures"
     );
-    assert_eq!(tearline_store::verify_chain(&log, None).map(|_| ()), Ok(()));
+    let head = s.audit_head().unwrap().unwrap();
+    assert_eq!(
+        tearline_store::verify_chain(&log, Some((head.0, &head.1))).map(|_| ()),
+        Ok(()),
+        "entries written by the exchange move the audit head"
+    );
 }

@@ -13,9 +13,10 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
-use regex::Regex;
+use regex::{Captures, Regex};
 
-use crate::figures::CARDINALS;
+use crate::numbers::CARDINALS;
+use crate::text::{before, re, whole_words};
 
 /// A date or window found in a text (byte offsets).
 #[derive(Debug, Clone)]
@@ -227,7 +228,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
     .join("|");
     // No `\b` here: a Unicode word boundary makes the fast engines give up
     // on the first non-ASCII byte; `find` checks the boundaries instead.
-    let re = crate::rules::re(&format!(r"(?i)(?:{all})"));
+    let re = re(&format!(r"(?i)(?:{all})"));
     Patterns {
         re,
         months: MONTHS.iter().copied().collect(),
@@ -259,218 +260,294 @@ const FUTURE_CUES: &[&str] = &[
 pub(crate) fn find(text: &str, published: Option<NaiveDate>) -> Vec<Found> {
     let p = &*PATTERNS;
     let mut out = Vec::new();
-    for c in p.re.captures_iter(text) {
-        let Some(m) = c.get(0) else { continue };
-        if !crate::rules::whole_words(text, m.start(), m.end()) {
+    for caps in p.re.captures_iter(text) {
+        let Some(m) = caps.get(0) else { continue };
+        if !whole_words(text, m.start(), m.end()) {
             continue;
         }
-        let lower = |name: &str| c.name(name).map(|x| x.as_str().to_lowercase());
-        let what = if let Some(u) = c.name("until") {
-            let (d, mo) = match (c.name("u_d"), lower("u_m")) {
-                (Some(d), Some(mo)) => (d.as_str(), mo),
-                _ => match (c.name("u_d2"), lower("u_m2")) {
-                    (Some(d), Some(mo)) => (d.as_str(), mo),
-                    _ => continue,
-                },
-            };
-            // "to 25 March" only counts after "from ..." or "valid": too
-            // common otherwise.
-            if u.as_str().eq_ignore_ascii_case("to")
-                && !text[..m.start()].to_lowercase().ends_with(' ')
-            {
-                continue;
-            }
-            let until = day_of(d, &mo, c.name("u_y").map(|y| y.as_str()), published, p);
-            When::Window {
-                from: published,
-                until,
-                grain: "days",
-            }
-        } else if let Some(n) = lower("win_n") {
-            let n = number(&n, p);
-            let unit = lower("win_u").unwrap_or_default();
-            let (days, grain) = match unit.trim_end_matches('s') {
-                "hour" => ((n as i64 + 23) / 24, "hours"),
-                "day" => (n as i64, "days"),
-                "week" => (7 * n as i64, "weeks"),
-                _ => (30 * n as i64, "months"),
-            };
-            When::Window {
-                from: published,
-                until: published.map(|d| d + Duration::days(days)),
-                grain,
-            }
-        } else if c.name("coming").is_some() {
-            let unit = lower("coming_u").unwrap_or_else(|| lower("coming").unwrap_or_default());
-            let (days, grain) = if unit.contains("week")
-                || unit.contains("semaine")
-                || unit.contains("woche")
-                || unit.contains("недел")
-            {
-                (28, "weeks")
-            } else if unit.contains("month") {
-                (90, "months")
-            } else if unit.contains("час") {
-                (2, "hours")
-            } else {
-                (7, "days")
-            };
-            When::Window {
-                from: published,
-                until: published.map(|d| d + Duration::days(days)),
-                grain,
-            }
-        } else if let Some(w) = lower("nextweek") {
-            let Some(pd) = published else {
-                out.push(Found {
-                    start: m.start(),
-                    end: m.end(),
-                    what: When::Window {
-                        from: None,
-                        until: None,
-                        grain: "weeks",
-                    },
-                });
-                continue;
-            };
-            let (from, until) = if w.contains("weekend") {
-                let sat = next_weekday(pd, Weekday::Sat, w.starts_with("next"));
-                (sat, sat + Duration::days(1))
-            } else {
-                let monday = pd - Duration::days(pd.weekday().num_days_from_monday() as i64)
-                    + Duration::days(7);
-                (monday, monday + Duration::days(6))
-            };
-            When::Window {
-                from: Some(from),
-                until: Some(until),
-                grain: "weeks",
-            }
-        } else if let Some(iso) = c.name("iso") {
-            When::Day {
-                date: NaiveDate::parse_from_str(iso.as_str(), "%Y-%m-%d").ok(),
-                part: None,
-            }
-        } else if let (Some(d), Some(mo)) = (c.name("dm_d"), lower("dm_m")) {
-            When::Day {
-                date: day_of(
-                    d.as_str(),
-                    &mo,
-                    c.name("dm_y").map(|y| y.as_str()),
-                    published,
-                    p,
-                ),
-                part: None,
-            }
-        } else if let (Some(d), Some(mo)) = (c.name("md_d"), lower("md_m")) {
-            // "May 5" is a date; "may 5 people" is not: months that are
-            // words need a capital.
-            if mo == "may" && !c.name("md_m").is_some_and(|x| x.as_str().starts_with('M')) {
-                continue;
-            }
-            When::Day {
-                date: day_of(
-                    d.as_str(),
-                    &mo,
-                    c.name("md_y").map(|y| y.as_str()),
-                    published,
-                    p,
-                ),
-                part: None,
-            }
-        } else if let Some(wd) = lower("wd") {
-            let Some(&day) = p.weekdays.get(wd.as_str()) else {
-                continue;
-            };
-            let pre = lower("wd_pre").unwrap_or_default();
-            let post = lower("wd_post").unwrap_or_default()
-                + lower("wd_suffix")
-                    .map(|s| match s.as_str() {
-                        "abend" => " evening",
-                        "morgen" => " morning",
-                        "nachmittag" => " afternoon",
-                        _ => " night",
-                    })
-                    .unwrap_or_default();
-            let part = if pre.contains("hours") {
-                Some("early hours")
-            } else if post.contains("morning")
-                || post.contains("matin")
-                || post.contains("mañana")
-                || post.contains("morgen")
-            {
-                Some("morning")
-            } else if post.contains("afternoon") {
-                Some("afternoon")
-            } else if post.contains("evening") || post.contains("soir") || post.contains("abend") {
-                Some("evening")
-            } else if post.contains("night") || post.contains("noche") {
-                Some("night")
-            } else {
-                None
-            };
-            let before = crate::rules::before(text, m.start(), 40).to_lowercase();
-            let future = pre.starts_with("next")
-                || pre.contains("coming")
-                || pre.contains("prochain")
-                || pre.contains("nächsten")
-                || pre.contains("próximo")
-                || pre.contains("следующ")
-                || post.contains("prochain")
-                || (!pre.starts_with("last") && FUTURE_CUES.iter().any(|c| before.contains(c)));
-            let date = published.map(|pd| {
-                if pre.starts_with("last")
-                    || pre.contains("dernier")
-                    || pre.contains("letzten")
-                    || pre.contains("pasado")
-                    || pre.contains("прошл")
-                    || post.contains("dernier")
-                {
-                    previous_weekday(pd, day, true)
-                } else if future {
-                    next_weekday(pd, day, pre.starts_with("next"))
-                } else {
-                    previous_weekday(pd, day, false)
-                }
-            });
-            When::Day { date, part }
-        } else if let Some(r) = lower("rel") {
-            let r = r.split_whitespace().collect::<Vec<_>>().join(" ");
-            let (offset, part) = match r.as_str() {
-                "yesterday" | "hier" | "gestern" | "ayer" | "вчера" => (-1, None),
-                "last night" => (-1, Some("night")),
-                "tomorrow" | "demain" | "morgen" | "mañana" | "завтра" => (1, None),
-                "tonight" => (0, Some("night")),
-                "this morning" => (0, Some("morning")),
-                "this evening" => (0, Some("evening")),
-                _ => (0, None),
-            };
-            // "morgen"/"mañana" are also "morning": only as a whole day
-            // when standing alone is too ambiguous; keep them.
-            When::Day {
-                date: published.map(|d| d + Duration::days(offset)),
-                part,
-            }
-        } else if let Some(n) = lower("ago_n") {
-            let n = number(&n, p) as i64;
-            let unit = lower("ago_u").unwrap_or_default();
-            let days = if unit.starts_with("week") { 7 * n } else { n };
-            When::Day {
-                date: published.map(|d| d - Duration::days(days)),
-                part: None,
-            }
-        } else {
-            continue;
-        };
-        out.push(Found {
+        let hit = Hit {
+            text,
+            caps: &caps,
             start: m.start(),
-            end: m.end(),
-            what,
-        });
+            published,
+            p,
+        };
+        if let Some(what) = interpret(&hit) {
+            out.push(Found {
+                start: m.start(),
+                end: m.end(),
+                what,
+            });
+        }
     }
     out
 }
 
+/// One match of the date pattern, with what it is resolved against.
+struct Hit<'a> {
+    /// The whole text searched.
+    text: &'a str,
+    /// The match's groups.
+    caps: &'a Captures<'a>,
+    /// Byte offset where the match starts.
+    start: usize,
+    /// The publication date, if known.
+    published: Option<NaiveDate>,
+    /// The compiled patterns and word tables.
+    p: &'a Patterns,
+}
+
+impl<'a> Hit<'a> {
+    /// The text of the named group, if it took part in the match.
+    fn get(&self, name: &str) -> Option<&'a str> {
+        self.caps.name(name).map(|x| x.as_str())
+    }
+
+    /// The text of the named group, lower-cased.
+    fn lower(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::to_lowercase)
+    }
+}
+
+/// What a match means, by the alternative that matched; `None` if it is no date after all.
+fn interpret(h: &Hit) -> Option<When> {
+    let published = h.published;
+    if let Some(keyword) = h.get("until") {
+        until(h, keyword)
+    } else if let Some(n) = h.lower("win_n") {
+        let unit = h.lower("win_u").unwrap_or_default();
+        Some(next_n(&n, &unit, published, h.p))
+    } else if h.get("coming").is_some() {
+        let unit = h
+            .lower("coming_u")
+            .unwrap_or_else(|| h.lower("coming").unwrap_or_default());
+        Some(coming(&unit, published))
+    } else if let Some(w) = h.lower("nextweek") {
+        Some(next_week(&w, published))
+    } else if let Some(iso) = h.get("iso") {
+        Some(When::Day {
+            date: NaiveDate::parse_from_str(iso, "%Y-%m-%d").ok(),
+            part: None,
+        })
+    } else if let (Some(d), Some(mo)) = (h.get("dm_d"), h.lower("dm_m")) {
+        Some(When::Day {
+            date: day_of(d, &mo, h.get("dm_y"), published, h.p),
+            part: None,
+        })
+    } else if let (Some(d), Some(mo)) = (h.get("md_d"), h.lower("md_m")) {
+        month_day(h, d, &mo)
+    } else if let Some(wd) = h.lower("wd") {
+        weekday(h, &wd)
+    } else if let Some(r) = h.lower("rel") {
+        Some(relative(&r, published))
+    } else if let Some(n) = h.lower("ago_n") {
+        let unit = h.lower("ago_u").unwrap_or_default();
+        Some(ago(&n, &unit, published, h.p))
+    } else {
+        None
+    }
+}
+
+/// "until 25 March": a window from publication to that day (a `keyword` "to" only after a space).
+fn until(h: &Hit, keyword: &str) -> Option<When> {
+    let (d, mo) = match (h.get("u_d"), h.lower("u_m")) {
+        (Some(d), Some(mo)) => (d, mo),
+        _ => match (h.get("u_d2"), h.lower("u_m2")) {
+            (Some(d), Some(mo)) => (d, mo),
+            _ => return None,
+        },
+    };
+    // "to 25 March" only counts after "from ..." or "valid": too
+    // common otherwise.
+    if keyword.eq_ignore_ascii_case("to") && !h.text[..h.start].to_lowercase().ends_with(' ') {
+        return None;
+    }
+    let until = day_of(d, &mo, h.get("u_y"), h.published, h.p);
+    Some(When::Window {
+        from: h.published,
+        until,
+        grain: "days",
+    })
+}
+
+/// "over the next 48 hours": a window of `n` `unit`s from publication.
+fn next_n(n: &str, unit: &str, published: Option<NaiveDate>, p: &Patterns) -> When {
+    let n = number(n, p);
+    let (days, grain) = match unit.trim_end_matches('s') {
+        "hour" => ((n as i64 + 23) / 24, "hours"),
+        "day" => (n as i64, "days"),
+        "week" => (7 * n as i64, "weeks"),
+        _ => (30 * n as i64, "months"),
+    };
+    When::Window {
+        from: published,
+        until: published.map(|d| d + Duration::days(days)),
+        grain,
+    }
+}
+
+/// "in the coming days": a window from publication as long as `unit` (or the phrase) suggests.
+fn coming(unit: &str, published: Option<NaiveDate>) -> When {
+    let (days, grain) = if unit.contains("week")
+        || unit.contains("semaine")
+        || unit.contains("woche")
+        || unit.contains("недел")
+    {
+        (28, "weeks")
+    } else if unit.contains("month") {
+        (90, "months")
+    } else if unit.contains("час") {
+        (2, "hours")
+    } else {
+        (7, "days")
+    };
+    When::Window {
+        from: published,
+        until: published.map(|d| d + Duration::days(days)),
+        grain,
+    }
+}
+
+/// "next week", "this weekend": the week or weekend `w` names, seen from publication.
+fn next_week(w: &str, published: Option<NaiveDate>) -> When {
+    let Some(pd) = published else {
+        return When::Window {
+            from: None,
+            until: None,
+            grain: "weeks",
+        };
+    };
+    let (from, until) = if w.contains("weekend") {
+        let sat = next_weekday(pd, Weekday::Sat, w.starts_with("next"));
+        (sat, sat + Duration::days(1))
+    } else {
+        let monday =
+            pd - Duration::days(pd.weekday().num_days_from_monday() as i64) + Duration::days(7);
+        (monday, monday + Duration::days(6))
+    };
+    When::Window {
+        from: Some(from),
+        until: Some(until),
+        grain: "weeks",
+    }
+}
+
+/// "March 22": that day, unless the month is a lower-case "may" ("they may 5 times").
+fn month_day(h: &Hit, d: &str, mo: &str) -> Option<When> {
+    // "May 5" is a date; "may 5 people" is not: months that are
+    // words need a capital.
+    if mo == "may" && !h.get("md_m").is_some_and(|x| x.starts_with('M')) {
+        return None;
+    }
+    Some(When::Day {
+        date: day_of(d, mo, h.get("md_y"), h.published, h.p),
+        part: None,
+    })
+}
+
+/// "on Friday evening", "next Monday": the day weekday `wd` names, with its part of the day.
+fn weekday(h: &Hit, wd: &str) -> Option<When> {
+    let &day = h.p.weekdays.get(wd)?;
+    let pre = h.lower("wd_pre").unwrap_or_default();
+    let post = h.lower("wd_post").unwrap_or_default()
+        + h.lower("wd_suffix")
+            .map(|s| match s.as_str() {
+                "abend" => " evening",
+                "morgen" => " morning",
+                "nachmittag" => " afternoon",
+                _ => " night",
+            })
+            .unwrap_or_default();
+    let part = part_of_day(&pre, &post);
+    let lead = before(h.text, h.start, 40).to_lowercase();
+    let future = speaks_of_future(&pre, &post, &lead);
+    let date = h
+        .published
+        .map(|pd| weekday_from(pd, day, &pre, &post, future));
+    Some(When::Day { date, part })
+}
+
+/// The part of the day named by the words before (`pre`) and after (`post`) a weekday.
+fn part_of_day(pre: &str, post: &str) -> Option<&'static str> {
+    if pre.contains("hours") {
+        Some("early hours")
+    } else if post.contains("morning")
+        || post.contains("matin")
+        || post.contains("mañana")
+        || post.contains("morgen")
+    {
+        Some("morning")
+    } else if post.contains("afternoon") {
+        Some("afternoon")
+    } else if post.contains("evening") || post.contains("soir") || post.contains("abend") {
+        Some("evening")
+    } else if post.contains("night") || post.contains("noche") {
+        Some("night")
+    } else {
+        None
+    }
+}
+
+/// Whether a weekday is still to come, by the words around it and the text before it (`lead`).
+fn speaks_of_future(pre: &str, post: &str, lead: &str) -> bool {
+    pre.starts_with("next")
+        || pre.contains("coming")
+        || pre.contains("prochain")
+        || pre.contains("nächsten")
+        || pre.contains("próximo")
+        || pre.contains("следующ")
+        || post.contains("prochain")
+        || (!pre.starts_with("last") && FUTURE_CUES.iter().any(|c| lead.contains(c)))
+}
+
+/// The date of weekday `day` seen from `pd`: past after "last", else ahead if `future`, else past.
+fn weekday_from(pd: NaiveDate, day: Weekday, pre: &str, post: &str, future: bool) -> NaiveDate {
+    if pre.starts_with("last")
+        || pre.contains("dernier")
+        || pre.contains("letzten")
+        || pre.contains("pasado")
+        || pre.contains("прошл")
+        || post.contains("dernier")
+    {
+        previous_weekday(pd, day, true)
+    } else if future {
+        next_weekday(pd, day, pre.starts_with("next"))
+    } else {
+        previous_weekday(pd, day, false)
+    }
+}
+
+/// "yesterday", "tonight": a day relative to publication, with its part of the day.
+fn relative(r: &str, published: Option<NaiveDate>) -> When {
+    let r = r.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (offset, part) = match r.as_str() {
+        "yesterday" | "hier" | "gestern" | "ayer" | "вчера" => (-1, None),
+        "last night" => (-1, Some("night")),
+        "tomorrow" | "demain" | "morgen" | "mañana" | "завтра" => (1, None),
+        "tonight" => (0, Some("night")),
+        "this morning" => (0, Some("morning")),
+        "this evening" => (0, Some("evening")),
+        _ => (0, None),
+    };
+    // "morgen"/"mañana" are also "morning": only as a whole day
+    // when standing alone is too ambiguous; keep them.
+    When::Day {
+        date: published.map(|d| d + Duration::days(offset)),
+        part,
+    }
+}
+
+/// "three days ago": the day `n` `unit`s before publication.
+fn ago(n: &str, unit: &str, published: Option<NaiveDate>, p: &Patterns) -> When {
+    let n = number(n, p) as i64;
+    let days = if unit.starts_with("week") { 7 * n } else { n };
+    When::Day {
+        date: published.map(|d| d - Duration::days(days)),
+        part: None,
+    }
+}
+
+/// The value of a number in digits or words (1 if it is neither).
 fn number(s: &str, p: &Patterns) -> u32 {
     s.parse()
         .ok()
@@ -478,6 +555,7 @@ fn number(s: &str, p: &Patterns) -> u32 {
         .unwrap_or(1)
 }
 
+/// Day `d` of `month`, in `year` or else in the year nearest publication.
 fn day_of(
     d: &str,
     month: &str,

@@ -10,6 +10,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use crate::numbers::CARDINALS;
+use crate::text::{re, whole_words};
+
 /// What a casualty figure counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -64,7 +67,7 @@ static RE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?P<k3>death\s+toll|toll|number\s+of\s+(?:dead|injured|wounded)|Zahl\s+der\s+(?:Toten|Verletzten))(?:\s+(?:in|from|of|after)\s+[^.;:\d]{{0,80}}?)?\s+(?:has\s+|had\s+|was\s+)?(?:(?:rose|risen|rises|climbed|stands|stood|increased|revised\s+(?:up|down)|fell|stieg)\s+(?:to|at|auf)|reached|hit|is|was)\s+(?:(?P<q3>{QUAL})\s+)?(?P<n3>{NUM})"
     );
     // Boundaries are checked by `find` (see dates.rs).
-    crate::rules::re(&format!(r"(?i)(?:{c}|{b}|{a})"))
+    re(&format!(r"(?i)(?:{c}|{b}|{a})"))
 });
 
 /// Finds every casualty figure in `text`.
@@ -72,7 +75,7 @@ pub(crate) fn find(text: &str) -> Vec<Found> {
     let mut out = Vec::new();
     for c in RE.captures_iter(text) {
         let Some(m) = c.get(0) else { continue };
-        if !crate::rules::whole_words(text, m.start(), m.end()) {
+        if !whole_words(text, m.start(), m.end()) {
             continue;
         }
         let (q, n, kind) = if let Some(n) = c.name("n3") {
@@ -171,37 +174,6 @@ pub(crate) fn find(text: &str) -> Vec<Found> {
     }
     out
 }
-
-/// Number words, shared with the date rules ("over the next two days").
-pub(crate) const CARDINALS: &[(&str, u64)] = &[
-    ("one", 1),
-    ("two", 2),
-    ("three", 3),
-    ("four", 4),
-    ("five", 5),
-    ("six", 6),
-    ("seven", 7),
-    ("eight", 8),
-    ("nine", 9),
-    ("ten", 10),
-    ("eleven", 11),
-    ("twelve", 12),
-    ("fourteen", 14),
-    ("fifteen", 15),
-    ("twenty", 20),
-    ("twenty-four", 24),
-    ("thirty", 30),
-    ("forty", 40),
-    ("forty-eight", 48),
-    ("fifty", 50),
-    ("seventy-two", 72),
-    ("один", 1),
-    ("два", 2),
-    ("две", 2),
-    ("три", 3),
-    ("четыре", 4),
-    ("пять", 5),
-];
 
 fn parse_number(n: &str) -> Option<u64> {
     let n = n.to_lowercase();

@@ -163,208 +163,16 @@ impl Kb {
     /// Builds a knowledge base from data files.
     pub fn from_sources(src: &Sources) -> Result<Kb, KbError> {
         let mut entries = Vec::new();
-        for row in rows("groups.tsv", src.groups, 4) {
-            let (_, c) = row?;
-            let aliases = names(c[3]);
-            entries.push(KbEntry {
-                id: format!("group:{}", c[0]),
-                name: aliases[0].clone(),
-                kind: EntityKind::Group,
-                place_kind: None,
-                parent: opt(c[1]).map(|p| format!("group:{p}")),
-                country: None,
-                population: 0,
-                tags: c[2]
-                    .split(',')
-                    .filter(|t| *t != "-")
-                    .map(str::to_string)
-                    .collect(),
-                aliases,
-            });
-        }
-        for row in rows("orgs.tsv", src.orgs, 4) {
-            let (_, c) = row?;
-            let aliases = names(c[3]);
-            entries.push(KbEntry {
-                id: format!("org:{}", c[0]),
-                name: aliases[0].clone(),
-                kind: EntityKind::Org,
-                place_kind: None,
-                parent: None,
-                country: opt(c[2]),
-                population: 0,
-                tags: vec![c[1].to_string()],
-                aliases,
-            });
-        }
-        for row in rows("countries.tsv", src.countries, 2) {
-            let (_, c) = row?;
-            let aliases = names(c[1]);
-            entries.push(KbEntry {
-                id: format!("country:{}", c[0]),
-                name: aliases[0].clone(),
-                kind: EntityKind::Place,
-                place_kind: Some(PlaceKind::Country),
-                parent: None,
-                country: Some(c[0].to_string()),
-                population: 0,
-                tags: Vec::new(),
-                aliases,
-            });
-        }
-        let mut regions: HashMap<(String, String), usize> = HashMap::new();
-        let mut city_names: HashMap<String, ()> = HashMap::new();
-        for row in rows("cities.tsv", src.cities, 5) {
-            let (line, c) = row?;
-            let population = c[3].parse().map_err(|_| KbError {
-                file: "cities.tsv",
-                line,
-                message: format!("population `{}` is not a number", c[3]),
-            })?;
-            let aliases = names(c[4]);
-            if aliases
-                .first()
-                .is_none_or(|a| a.trim_start_matches('~').is_empty())
-            {
-                return Err(KbError {
-                    file: "cities.tsv",
-                    line,
-                    message: "a city needs a name".into(),
-                });
-            }
-            let parent = if c[2].is_empty() {
-                format!("country:{}", c[1])
-            } else {
-                let key = (c[1].to_string(), c[2].to_string());
-                let next = entries.len();
-                let idx = *regions.entry(key).or_insert(next);
-                if idx == next {
-                    entries.push(KbEntry {
-                        id: format!("region:{}:{}", c[1], slug(c[2])),
-                        name: c[2].to_string(),
-                        kind: EntityKind::Place,
-                        place_kind: Some(PlaceKind::Region),
-                        parent: Some(format!("country:{}", c[1])),
-                        country: Some(c[1].to_string()),
-                        population: 0,
-                        tags: Vec::new(),
-                        aliases: Vec::new(),
-                    });
-                }
-                entries[idx].population += population;
-                entries[idx].id.clone()
-            };
-            for a in &aliases {
-                city_names.insert(fold(a.trim_start_matches('~')), ());
-            }
-            entries.push(KbEntry {
-                id: format!("city:{}", c[0]),
-                name: aliases[0].trim_start_matches('~').to_string(),
-                kind: EntityKind::Place,
-                place_kind: Some(PlaceKind::City),
-                parent: Some(parent),
-                country: Some(c[1].to_string()),
-                population,
-                tags: Vec::new(),
-                aliases,
-            });
-        }
-        // A region is matched by its name when no city has it, and always
-        // with a suffix: "Moscow Oblast", "Moscow region".
-        for e in entries.iter_mut() {
-            if e.place_kind == Some(PlaceKind::Region) && e.aliases.is_empty() {
-                let n = e.name.clone();
-                // The bare name ("Kaduna", "Western") counts only after a
-                // preposition: many are also common words.
-                if !city_names.contains_key(&fold(&n)) && n.chars().count() > 3 {
-                    e.aliases.push(format!("~{n}"));
-                }
-                for suffix in [
-                    "Region",
-                    "region",
-                    "Oblast",
-                    "oblast",
-                    "Province",
-                    "province",
-                    "Governorate",
-                    "State",
-                ] {
-                    if !n.ends_with(suffix) {
-                        e.aliases.push(format!("{n} {suffix}"));
-                    }
-                }
-            }
-        }
-        for row in rows("targets.tsv", src.targets, 3) {
-            let (_, c) = row?;
-            let mut aliases = vec![c[1].to_string()];
-            aliases.extend(names(c[2]));
-            entries.push(KbEntry {
-                id: format!("target:{}", c[0]),
-                name: c[1].to_string(),
-                kind: EntityKind::Target,
-                place_kind: None,
-                parent: None,
-                country: None,
-                population: 0,
-                tags: Vec::new(),
-                aliases,
-            });
-        }
+        read_groups(src.groups, &mut entries)?;
+        read_orgs(src.orgs, &mut entries)?;
+        read_countries(src.countries, &mut entries)?;
+        let city_names = read_cities(src.cities, &mut entries)?;
+        name_regions(&mut entries, &city_names);
+        read_targets(src.targets, &mut entries)?;
 
-        let mut by_name: HashMap<String, usize> = HashMap::new();
-        let mut patterns: Vec<Pattern> = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
-            for (n, a) in e.aliases.iter().enumerate() {
-                if a.contains('(') {
-                    continue; // a display name with a disambiguator
-                }
-                let (a, needs_context) = match a.strip_prefix('~') {
-                    Some(rest) => (rest, true),
-                    None => (a.as_str(), false),
-                };
-                let casing = if e.kind == EntityKind::Target {
-                    Casing::Any
-                } else {
-                    casing_of(a)
-                };
-                let key = fold(a);
-                let p = *by_name.entry(key).or_insert_with(|| {
-                    patterns.push(Pattern {
-                        entries: Vec::new(),
-                    });
-                    patterns.len() - 1
-                });
-                let pat = &mut patterns[p];
-                if !pat.entries.iter().any(|c| c.entry == i as u32) {
-                    pat.entries.push(Carrier {
-                        entry: i as u32,
-                        written: a.to_string(),
-                        casing,
-                        needs_context,
-                        primary: n == 0,
-                    });
-                }
-            }
-        }
-        let mut keys: Vec<(usize, String)> = by_name.into_iter().map(|(k, v)| (v, k)).collect();
-        keys.sort();
-        let build = |kind, match_kind| {
-            AhoCorasick::builder()
-                .kind(Some(kind))
-                .match_kind(match_kind)
-                .build(keys.iter().map(|(_, k)| k))
-                .map_err(|e| KbError {
-                    file: "knowledge base",
-                    line: 0,
-                    message: format!("cannot build the name automaton: {e}"),
-                })
-        };
-        // A contiguous NFA: with tens of thousands of names it scans faster
-        // than a DFA (whose tables miss the cache) and builds in a fraction
-        // of the time.
-        let automaton = build(AhoCorasickKind::ContiguousNFA, MatchKind::LeftmostLongest)?;
-        let overlapping = build(AhoCorasickKind::ContiguousNFA, MatchKind::Standard)?;
+        let (patterns, keys) = name_patterns(&entries);
+        let automaton = name_automaton(&keys, MatchKind::LeftmostLongest)?;
+        let overlapping = name_automaton(&keys, MatchKind::Standard)?;
         let by_id = entries
             .iter()
             .enumerate()
@@ -406,6 +214,251 @@ impl Kb {
     pub fn name_count(&self) -> usize {
         self.patterns.len()
     }
+}
+
+/// Appends the armed groups of `groups.tsv`.
+fn read_groups(text: &str, entries: &mut Vec<KbEntry>) -> Result<(), KbError> {
+    for row in rows("groups.tsv", text, 4) {
+        let (_, c) = row?;
+        let aliases = names(c[3]);
+        entries.push(KbEntry {
+            id: format!("group:{}", c[0]),
+            name: aliases[0].clone(),
+            kind: EntityKind::Group,
+            place_kind: None,
+            parent: opt(c[1]).map(|p| format!("group:{p}")),
+            country: None,
+            population: 0,
+            tags: c[2]
+                .split(',')
+                .filter(|t| *t != "-")
+                .map(str::to_string)
+                .collect(),
+            aliases,
+        });
+    }
+    Ok(())
+}
+
+/// Appends the organisations of `orgs.tsv`.
+fn read_orgs(text: &str, entries: &mut Vec<KbEntry>) -> Result<(), KbError> {
+    for row in rows("orgs.tsv", text, 4) {
+        let (_, c) = row?;
+        let aliases = names(c[3]);
+        entries.push(KbEntry {
+            id: format!("org:{}", c[0]),
+            name: aliases[0].clone(),
+            kind: EntityKind::Org,
+            place_kind: None,
+            parent: None,
+            country: opt(c[2]),
+            population: 0,
+            tags: vec![c[1].to_string()],
+            aliases,
+        });
+    }
+    Ok(())
+}
+
+/// Appends the countries of `countries.tsv`.
+fn read_countries(text: &str, entries: &mut Vec<KbEntry>) -> Result<(), KbError> {
+    for row in rows("countries.tsv", text, 2) {
+        let (_, c) = row?;
+        let aliases = names(c[1]);
+        entries.push(KbEntry {
+            id: format!("country:{}", c[0]),
+            name: aliases[0].clone(),
+            kind: EntityKind::Place,
+            place_kind: Some(PlaceKind::Country),
+            parent: None,
+            country: Some(c[0].to_string()),
+            population: 0,
+            tags: Vec::new(),
+            aliases,
+        });
+    }
+    Ok(())
+}
+
+/// Appends the cities of `cities.tsv` and their regions; returns every city name, folded.
+fn read_cities(text: &str, entries: &mut Vec<KbEntry>) -> Result<HashMap<String, ()>, KbError> {
+    let mut regions: HashMap<(String, String), usize> = HashMap::new();
+    let mut city_names: HashMap<String, ()> = HashMap::new();
+    for row in rows("cities.tsv", text, 5) {
+        let (line, c) = row?;
+        let population: u64 = c[3].parse().map_err(|_| KbError {
+            file: "cities.tsv",
+            line,
+            message: format!("population `{}` is not a number", c[3]),
+        })?;
+        let aliases = names(c[4]);
+        if aliases
+            .first()
+            .is_none_or(|a| a.trim_start_matches('~').is_empty())
+        {
+            return Err(KbError {
+                file: "cities.tsv",
+                line,
+                message: "a city needs a name".into(),
+            });
+        }
+        let parent = city_parent(entries, &mut regions, c[1], c[2], population);
+        for a in &aliases {
+            city_names.insert(fold(a.trim_start_matches('~')), ());
+        }
+        entries.push(KbEntry {
+            id: format!("city:{}", c[0]),
+            name: aliases[0].trim_start_matches('~').to_string(),
+            kind: EntityKind::Place,
+            place_kind: Some(PlaceKind::City),
+            parent: Some(parent),
+            country: Some(c[1].to_string()),
+            population,
+            tags: Vec::new(),
+            aliases,
+        });
+    }
+    Ok(city_names)
+}
+
+/// A city's parent id: its region (added on first mention, summing populations) or its country.
+fn city_parent(
+    entries: &mut Vec<KbEntry>,
+    regions: &mut HashMap<(String, String), usize>,
+    country: &str,
+    region: &str,
+    population: u64,
+) -> String {
+    if region.is_empty() {
+        return format!("country:{country}");
+    }
+    let key = (country.to_string(), region.to_string());
+    let next = entries.len();
+    let idx = *regions.entry(key).or_insert(next);
+    if idx == next {
+        entries.push(KbEntry {
+            id: format!("region:{country}:{}", slug(region)),
+            name: region.to_string(),
+            kind: EntityKind::Place,
+            place_kind: Some(PlaceKind::Region),
+            parent: Some(format!("country:{country}")),
+            country: Some(country.to_string()),
+            population: 0,
+            tags: Vec::new(),
+            aliases: Vec::new(),
+        });
+    }
+    entries[idx].population += population;
+    entries[idx].id.clone()
+}
+
+/// Gives each region its names: the bare name unless a city has it, and the suffixed names.
+fn name_regions(entries: &mut [KbEntry], city_names: &HashMap<String, ()>) {
+    // A region is matched by its name when no city has it, and always
+    // with a suffix: "Moscow Oblast", "Moscow region".
+    for e in entries.iter_mut() {
+        if e.place_kind == Some(PlaceKind::Region) && e.aliases.is_empty() {
+            let n = e.name.clone();
+            // The bare name ("Kaduna", "Western") counts only after a
+            // preposition: many are also common words.
+            if !city_names.contains_key(&fold(&n)) && n.chars().count() > 3 {
+                e.aliases.push(format!("~{n}"));
+            }
+            for suffix in [
+                "Region",
+                "region",
+                "Oblast",
+                "oblast",
+                "Province",
+                "province",
+                "Governorate",
+                "State",
+            ] {
+                if !n.ends_with(suffix) {
+                    e.aliases.push(format!("{n} {suffix}"));
+                }
+            }
+        }
+    }
+}
+
+/// Appends the target types of `targets.tsv`.
+fn read_targets(text: &str, entries: &mut Vec<KbEntry>) -> Result<(), KbError> {
+    for row in rows("targets.tsv", text, 3) {
+        let (_, c) = row?;
+        let mut aliases = vec![c[1].to_string()];
+        aliases.extend(names(c[2]));
+        entries.push(KbEntry {
+            id: format!("target:{}", c[0]),
+            name: c[1].to_string(),
+            kind: EntityKind::Target,
+            place_kind: None,
+            parent: None,
+            country: None,
+            population: 0,
+            tags: Vec::new(),
+            aliases,
+        });
+    }
+    Ok(())
+}
+
+/// One pattern per distinct folded name, with its carriers; and the names in pattern order.
+fn name_patterns(entries: &[KbEntry]) -> (Vec<Pattern>, Vec<String>) {
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut patterns: Vec<Pattern> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        for (n, a) in e.aliases.iter().enumerate() {
+            if a.contains('(') {
+                continue; // a display name with a disambiguator
+            }
+            let (a, needs_context) = match a.strip_prefix('~') {
+                Some(rest) => (rest, true),
+                None => (a.as_str(), false),
+            };
+            let casing = if e.kind == EntityKind::Target {
+                Casing::Any
+            } else {
+                casing_of(a)
+            };
+            let key = fold(a);
+            let p = *by_name.entry(key).or_insert_with(|| {
+                patterns.push(Pattern {
+                    entries: Vec::new(),
+                });
+                patterns.len() - 1
+            });
+            let pat = &mut patterns[p];
+            if !pat.entries.iter().any(|c| c.entry == i as u32) {
+                pat.entries.push(Carrier {
+                    entry: i as u32,
+                    written: a.to_string(),
+                    casing,
+                    needs_context,
+                    primary: n == 0,
+                });
+            }
+        }
+    }
+    let mut keys: Vec<(usize, String)> = by_name.into_iter().map(|(k, v)| (v, k)).collect();
+    keys.sort();
+    (patterns, keys.into_iter().map(|(_, k)| k).collect())
+}
+
+/// The name automaton over `keys`, with the given match semantics.
+fn name_automaton(keys: &[String], match_kind: MatchKind) -> Result<AhoCorasick, KbError> {
+    // A contiguous NFA: with tens of thousands of names it scans faster
+    // than a DFA (whose tables miss the cache) and builds in a fraction
+    // of the time.
+    AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .match_kind(match_kind)
+        .build(keys)
+        .map_err(|e| KbError {
+            file: "knowledge base",
+            line: 0,
+            message: format!("cannot build the name automaton: {e}"),
+        })
 }
 
 fn casing_of(a: &str) -> Casing {

@@ -41,7 +41,9 @@ mod figures;
 mod fold;
 mod gate;
 mod kb;
+mod numbers;
 mod rules;
+mod text;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

@@ -456,7 +456,7 @@ mod tests {
 /// Applying events to stored warnings.
 pub mod apply {
     use chrono::{DateTime, SecondsFormat, Utc};
-    use tearline_store::{NewAuditEntry, Store, StoreError, StoredEvent, WarningRecord};
+    use tearline_store::{Store, StoreError, StoredEvent, WarningRecord};
 
     use crate::{Event, EventKind, LifecycleError, Warning};
 
@@ -472,6 +472,12 @@ pub mod apply {
         /// A stored warning does not read back.
         #[error("warning {0} is corrupt: {1}")]
         Corrupt(i64, String),
+        /// There is no such warning.
+        #[error("no warning {0}: `tearline warnings` lists them")]
+        Missing(i64),
+        /// Other writers kept changing the warning.
+        #[error("warning {0} kept changing while this change was being recorded: try again")]
+        Busy(i64),
     }
 
     fn time(id: i64, s: &str) -> Result<DateTime<Utc>, ApplyError> {
@@ -511,43 +517,53 @@ pub mod apply {
         }
     }
 
-    /// Applies `kind` to a warning if the lifecycle allows it; records the
-    /// event and its audit entry together. Returns false when the event
-    /// would change nothing.
+    /// Applies `kind` to warning `id` if the lifecycle allows it at `now`;
+    /// the store records the event and its audit entry together, and only
+    /// if no other event arrived since the warning was read (otherwise the
+    /// warning is read again and the event checked again). Returns false
+    /// when the event would change nothing.
     pub fn apply(
-        store: &mut dyn Store,
-        rec: &WarningRecord,
+        store: &dyn Store,
+        id: i64,
         kind: EventKind,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, ApplyError> {
-        let w = warning(rec)?;
-        if w.admit(&kind, now)?.is_none() {
-            return Ok(false);
+        for _ in 0..16 {
+            let rec = store.warning(id)?.ok_or(ApplyError::Missing(id))?;
+            if !admit(&rec, &kind, now)? {
+                return Ok(false);
+            }
+            let e = stored(&Event {
+                at: now,
+                actor: actor.to_string(),
+                kind: kind.clone(),
+            });
+            if store.warning_event(id, rec.events.len(), &e)? {
+                return Ok(true);
+            }
         }
-        let e = Event {
-            at: now,
-            actor: actor.to_string(),
-            kind,
-        };
-        let s = stored(&e);
-        let audit = NewAuditEntry {
-            at: s.at.clone(),
-            actor: s.actor.clone(),
-            action: "warning.event".into(),
-            subject: format!("warning {}", rec.id),
-            detail: s.event.clone(),
-        };
-        store.warning_event(rec.id, &s, audit)?;
-        Ok(true)
+        Err(ApplyError::Busy(id))
+    }
+
+    /// Whether the lifecycle lets `kind` happen to a stored warning now;
+    /// false when it would change nothing.
+    fn admit(
+        rec: &WarningRecord,
+        kind: &EventKind,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ApplyError> {
+        Ok(warning(rec)?.admit(kind, now)?.is_some())
     }
 
     /// Records "review due" for every open warning whose window has ended;
     /// returns how many became due. The clock never closes a warning.
-    pub fn tick(store: &mut dyn Store, now: DateTime<Utc>) -> Result<usize, ApplyError> {
+    pub fn tick(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, ApplyError> {
         let mut n = 0;
         for rec in store.warnings()? {
-            if apply(store, &rec, EventKind::ReviewDue, "clock", now)? {
+            if admit(&rec, &EventKind::ReviewDue, now)?
+                && apply(store, rec.id, EventKind::ReviewDue, "clock", now)?
+            {
                 n += 1;
             }
         }

@@ -375,6 +375,101 @@ impl Cleared {
     pub fn file_name(&self) -> Option<&str> {
         self.file_name.as_deref()
     }
+
+    /// The objects of a cleared STIX bundle, each as compact JSON, for the
+    /// audience's collection. Fails when the output is not a bundle of
+    /// objects that each name their `type`, `id`, `spec_version` and a
+    /// version (`modified`, else `created`).
+    pub fn stix_objects(&self) -> Result<ClearedObjects, String> {
+        let v: Value = serde_json::from_slice(&self.bytes)
+            .map_err(|e| format!("the cleared output is not JSON: {e}"))?;
+        let list = v
+            .get("objects")
+            .and_then(Value::as_array)
+            .ok_or("the cleared output is not a STIX bundle")?;
+        let mut objects = Vec::with_capacity(list.len());
+        for (i, o) in list.iter().enumerate() {
+            let field = |k: &str| {
+                o.get(k)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("objects[{i}] has no `{k}`"))
+            };
+            let version = field("modified").or_else(|_| field("created"))?;
+            objects.push(ClearedObject {
+                id: field("id")?,
+                object_type: field("type")?,
+                version,
+                spec_version: field("spec_version")?,
+                json: o.to_string(),
+            });
+        }
+        Ok(ClearedObjects {
+            audience: self.audience.clone(),
+            objects,
+        })
+    }
+}
+
+/// The STIX objects of a release that passed the leak check for one
+/// audience. Only [`Cleared::stix_objects`] makes one, so a store that
+/// takes `ClearedObjects` for an audience's collection can only ever
+/// publish what was cleared for that audience.
+#[derive(Debug, Clone)]
+pub struct ClearedObjects {
+    audience: String,
+    objects: Vec<ClearedObject>,
+}
+
+impl ClearedObjects {
+    /// The audience they were cleared for.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+    /// The objects, in bundle order.
+    pub fn objects(&self) -> &[ClearedObject] {
+        &self.objects
+    }
+    /// The id of the release's report object, if it has one.
+    pub fn report_id(&self) -> Option<&str> {
+        self.objects
+            .iter()
+            .find(|o| o.object_type == "report")
+            .map(|o| o.id.as_str())
+    }
+}
+
+/// One cleared STIX object.
+#[derive(Debug, Clone)]
+pub struct ClearedObject {
+    id: String,
+    object_type: String,
+    version: String,
+    spec_version: String,
+    json: String,
+}
+
+impl ClearedObject {
+    /// Its STIX id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// Its STIX type.
+    pub fn object_type(&self) -> &str {
+        &self.object_type
+    }
+    /// Its version: `modified`, else `created`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+    /// Its `spec_version`.
+    pub fn spec_version(&self) -> &str {
+        &self.spec_version
+    }
+    /// The object as compact JSON.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
 }
 
 /// Runs the leak check on a release and its rendered form (and the output

@@ -46,7 +46,10 @@ pub mod normalize;
 mod profile;
 mod release;
 
-pub use leak::{clear, Cleared, LeakFinding, LeakGuard, Protected, Rendered, RUN_WORDS};
+pub use leak::{
+    clear, Cleared, ClearedObject, ClearedObjects, LeakFinding, LeakGuard, Protected, Rendered,
+    RUN_WORDS,
+};
 pub use lint::{costs, everything, lint, Cost, LintFinding, Severity};
 pub use matcher::{Hit, TermMatcher};
 pub use profile::{country_code, country_names, grade_unit, Dimension, Evidence, Profile};

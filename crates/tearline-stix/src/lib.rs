@@ -32,7 +32,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use tearline_model::{Level, SpanKind};
-use tearline_release::{country_code, render_markdown_body, ts, Release};
+use tearline_release::{country_code, render_markdown_body, ts, Entity, Release};
 use uuid::Uuid;
 
 /// The namespace Tearline derives its identifiers in.
@@ -192,12 +192,48 @@ pub fn stix_time(t: DateTime<Utc>) -> String {
 
 /// The STIX 2.1 bundle for a release, published at `now`.
 pub fn bundle(release: &Release, producer: &Producer, now: DateTime<Utc>) -> Value {
-    let now_s = stix_time(now);
-    let marking = tlp_marking_id(release.level());
-    let mut objects: Vec<Value> = Vec::new();
-    let mut refs: Vec<String> = Vec::new();
+    let bc = BundleContext {
+        release,
+        producer,
+        now: stix_time(now),
+        marking: tlp_marking_id(release.level()),
+    };
+    let mut objects = vec![producer_identity(producer)];
+    let entities = entity_objects(&bc);
+    let mut refs = entities.refs;
+    objects.extend(entities.objects);
+    for (id, relationship) in relationships(&bc, &entities.actors, &entities.targets) {
+        refs.push(id.to_string());
+        objects.push(relationship);
+    }
+    if refs.is_empty() {
+        refs.push(producer.id.to_string());
+    }
+    let report_id = report_id(release, producer);
+    objects.push(report(&bc, &report_id, refs));
+    objects.extend(marking_definitions(release));
+    objects.push(tearline_identity());
+    objects.push(tearline_extension_definition());
 
-    objects.push(json!({
+    let bundle_id = StixId::derived("bundle", &format!("{report_id}/{}", bc.now));
+    json!({ "type": "bundle", "id": bundle_id, "objects": objects })
+}
+
+/// What every object of one bundle shares.
+struct BundleContext<'a> {
+    /// The release published.
+    release: &'a Release,
+    /// The node publishing it.
+    producer: &'a Producer,
+    /// The publication time, as a STIX timestamp.
+    now: String,
+    /// The id of the release's TLP marking-definition.
+    marking: &'static str,
+}
+
+/// The producer's `identity` object.
+fn producer_identity(producer: &Producer) -> Value {
+    json!({
         "type": "identity",
         "spec_version": "2.1",
         "id": producer.id,
@@ -205,77 +241,146 @@ pub fn bundle(release: &Release, producer: &Producer, now: DateTime<Utc>) -> Val
         "modified": stix_time(producer.created),
         "name": producer.name,
         "identity_class": "organization",
-    }));
+    })
+}
 
-    let scope = producer.id.to_string();
-    let mut actors = Vec::new();
-    let mut targets = Vec::new();
-    for e in release.entities() {
-        let key = format!("{scope}/{}/{}", e.kind.name(), e.name.to_lowercase());
-        let mut obj = Map::new();
-        let (ty, extra) = match &e.kind {
-            SpanKind::Actor => ("threat-actor", json!({"threat_actor_types": ["terrorist"]})),
-            SpanKind::Person => ("identity", json!({"identity_class": "individual"})),
-            SpanKind::Org => ("identity", json!({"identity_class": "organization"})),
-            SpanKind::Place | SpanKind::Venue => {
-                match country_code(&e.name).or_else(|| trailing_country(&e.name)) {
-                    Some(cc) => ("location", json!({"country": cc})),
-                    None => continue,
-                }
-            }
-            _ => continue,
+/// The domain objects for a release's entities, in release order.
+struct EntityObjects {
+    /// The objects.
+    objects: Vec<Value>,
+    /// Their ids, for the report's `object_refs`.
+    refs: Vec<String>,
+    /// The ids of the threat actors.
+    actors: Vec<StixId>,
+    /// The ids of what they may target: places, venues, organisations.
+    targets: Vec<StixId>,
+}
+
+/// The domain objects for the entities a release names, with the ids of actors and targets.
+fn entity_objects(bc: &BundleContext) -> EntityObjects {
+    let mut out = EntityObjects {
+        objects: Vec::new(),
+        refs: Vec::new(),
+        actors: Vec::new(),
+        targets: Vec::new(),
+    };
+    for e in bc.release.entities() {
+        let Some((id, obj)) = entity_object(bc, e) else {
+            continue;
         };
-        let id = StixId::derived(ty, &key);
-        obj.insert("type".into(), ty.into());
-        obj.insert("spec_version".into(), "2.1".into());
-        obj.insert("id".into(), id.to_string().into());
-        obj.insert("created".into(), now_s.clone().into());
-        obj.insert("modified".into(), now_s.clone().into());
-        obj.insert("created_by_ref".into(), producer.id.to_string().into());
-        obj.insert("name".into(), e.name.clone().into());
-        if let Value::Object(x) = extra {
-            obj.extend(x);
-        }
-        obj.insert("object_marking_refs".into(), json!([marking]));
         match e.kind {
-            SpanKind::Actor => actors.push(id.clone()),
-            SpanKind::Place | SpanKind::Venue | SpanKind::Org => targets.push(id.clone()),
+            SpanKind::Actor => out.actors.push(id.clone()),
+            SpanKind::Place | SpanKind::Venue | SpanKind::Org => out.targets.push(id.clone()),
             _ => {}
         }
-        refs.push(id.to_string());
-        objects.push(Value::Object(obj));
+        out.refs.push(id.to_string());
+        out.objects.push(obj);
     }
-    for a in &actors {
-        for t in &targets {
+    out
+}
+
+/// The domain object for one entity and its id, if its kind has a STIX form.
+fn entity_object(bc: &BundleContext, e: &Entity) -> Option<(StixId, Value)> {
+    let (ty, extra) = entity_type(e)?;
+    let key = format!(
+        "{}/{}/{}",
+        bc.producer.id,
+        e.kind.name(),
+        e.name.to_lowercase()
+    );
+    let id = StixId::derived(ty, &key);
+    let mut obj = Map::new();
+    obj.insert("type".into(), ty.into());
+    obj.insert("spec_version".into(), "2.1".into());
+    obj.insert("id".into(), id.to_string().into());
+    obj.insert("created".into(), bc.now.clone().into());
+    obj.insert("modified".into(), bc.now.clone().into());
+    obj.insert("created_by_ref".into(), bc.producer.id.to_string().into());
+    obj.insert("name".into(), e.name.clone().into());
+    if let Value::Object(x) = extra {
+        obj.extend(x);
+    }
+    obj.insert("object_marking_refs".into(), json!([bc.marking]));
+    Some((id, Value::Object(obj)))
+}
+
+/// An entity's STIX object type and type-specific properties; `None` for a place without a country.
+fn entity_type(e: &Entity) -> Option<(&'static str, Value)> {
+    match &e.kind {
+        SpanKind::Actor => Some(("threat-actor", json!({"threat_actor_types": ["terrorist"]}))),
+        SpanKind::Person => Some(("identity", json!({"identity_class": "individual"}))),
+        SpanKind::Org => Some(("identity", json!({"identity_class": "organization"}))),
+        SpanKind::Place | SpanKind::Venue => country_code(&e.name)
+            .or_else(|| trailing_country(&e.name))
+            .map(|cc| ("location", json!({"country": cc}))),
+        _ => None,
+    }
+}
+
+/// A `targets` relationship from every actor to every target, each with its id.
+fn relationships(
+    bc: &BundleContext,
+    actors: &[StixId],
+    targets: &[StixId],
+) -> Vec<(StixId, Value)> {
+    let mut out = Vec::new();
+    for a in actors {
+        for t in targets {
             let id = StixId::derived("relationship", &format!("{a}/targets/{t}"));
-            refs.push(id.to_string());
-            objects.push(json!({
+            let relationship = json!({
                 "type": "relationship",
                 "spec_version": "2.1",
                 "id": id,
-                "created": now_s,
-                "modified": now_s,
-                "created_by_ref": producer.id,
+                "created": bc.now,
+                "modified": bc.now,
+                "created_by_ref": bc.producer.id,
                 "relationship_type": "targets",
                 "source_ref": a,
                 "target_ref": t,
-                "object_marking_refs": [marking],
-            }));
+                "object_marking_refs": [bc.marking],
+            });
+            out.push((id, relationship));
         }
     }
-    if refs.is_empty() {
-        refs.push(producer.id.to_string());
-    }
+    out
+}
 
-    let report_id = StixId::derived(
+/// The report's id, derived from the producer, production time, title and audience.
+fn report_id(release: &Release, producer: &Producer) -> StixId {
+    StixId::derived(
         "report",
         &format!(
-            "{scope}/{}/{}/{}",
+            "{}/{}/{}/{}",
+            producer.id,
             ts(release.produced()),
             release.title(),
             release.audience().name()
         ),
-    );
+    )
+}
+
+/// The `report` object carrying the released text and referring to `refs`.
+fn report(bc: &BundleContext, report_id: &StixId, refs: Vec<String>) -> Value {
+    let release = bc.release;
+    json!({
+        "type": "report",
+        "spec_version": "2.1",
+        "id": report_id,
+        "created": bc.now,
+        "modified": bc.now,
+        "created_by_ref": bc.producer.id,
+        "name": release.title(),
+        "description": render_markdown_body(release),
+        "published": stix_time(release.produced().with_timezone(&Utc)),
+        "report_types": ["threat-report"],
+        "object_refs": refs,
+        "object_marking_refs": [bc.marking],
+        "extensions": { TEARLINE_EXTENSION: Value::Object(release_extension(release)) },
+    })
+}
+
+/// Tearline's property extension on the report: audience, marking, validity, specificity, portions.
+fn release_extension(release: &Release) -> Map<String, Value> {
     let mut ext = Map::new();
     ext.insert("extension_type".into(), "property-extension".into());
     ext.insert("audience".into(), release.audience().name().into());
@@ -302,34 +407,16 @@ pub fn bundle(release: &Release, producer: &Producer, now: DateTime<Utc>) -> Val
     if !portions.is_empty() {
         ext.insert("portions".into(), portions.into());
     }
-    objects.push(json!({
-        "type": "report",
-        "spec_version": "2.1",
-        "id": report_id,
-        "created": now_s,
-        "modified": now_s,
-        "created_by_ref": producer.id,
-        "name": release.title(),
-        "description": render_markdown_body(release),
-        "published": stix_time(release.produced().with_timezone(&Utc)),
-        "report_types": ["threat-report"],
-        "object_refs": refs,
-        "object_marking_refs": [marking],
-        "extensions": { TEARLINE_EXTENSION: Value::Object(ext) },
-    }));
+    ext
+}
 
+/// The TLP marking-definitions for every level the release uses, lowest first.
+fn marking_definitions(release: &Release) -> Vec<Value> {
     let mut levels: Vec<Level> = release.portions().iter().map(|p| p.level()).collect();
     levels.push(release.level());
     levels.sort();
     levels.dedup();
-    for l in levels {
-        objects.push(tlp_marking_definition(l));
-    }
-    objects.push(tearline_identity());
-    objects.push(tearline_extension_definition());
-
-    let bundle_id = StixId::derived("bundle", &format!("{report_id}/{now_s}"));
-    json!({ "type": "bundle", "id": bundle_id, "objects": objects })
+    levels.into_iter().map(tlp_marking_definition).collect()
 }
 
 /// The identity that defines Tearline's extension (the same in every

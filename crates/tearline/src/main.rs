@@ -1,27 +1,25 @@
 //! The `tearline` command: a node's command-line interface.
 //!
-//! Every command finds its node from `--node DIR`, else `TEARLINE_HOME`,
-//! else the current directory. Errors are printed as `error: ...` with
-//! their cause chain; the exit code says what kind of failure it was (see
-//! `exit.rs` and the README).
+//! A front end over the service layer (`tearline_node`): each command
+//! parses its arguments, calls one service function as the node's operator
+//! and prints the view it returns. Every command finds its node from
+//! `--node DIR`, else `TEARLINE_HOME`, else the current directory. Errors
+//! are printed as `error: ...` with their cause chain, after any finding
+//! lines; the exit code is derived from the error's kind
+//! (`tearline_node::Code::exit`, see the README).
 
-mod bench;
-mod commands;
-mod corpus;
-mod eval;
-mod exit;
-mod node;
-mod partners;
+mod admin;
+mod out;
 mod reading;
-mod remotes;
-mod reports;
+mod releases;
+mod serve;
 mod warnings;
-mod workbench;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use tearline_node::{Caller, Clock, Node};
 
 #[derive(Parser)]
 #[command(
@@ -39,7 +37,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create a node: config, embedded store, audit log.
+    /// Create a node: settings, embedded store, signing key, audit log.
     Init {
         /// Where to create it (default: --node, TEARLINE_HOME or the current directory).
         dir: Option<PathBuf>,
@@ -63,7 +61,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write one audience's release of a report (leak-checked, recorded).
+    /// Write one audience's release of a report (leak-checked, recorded, delivered).
     Release {
         report: PathBuf,
         /// The audience.
@@ -77,6 +75,11 @@ enum Command {
         /// This release re-issues warning N, which is closed as superseded.
         #[arg(long, value_name = "N")]
         supersedes: Option<i64>,
+    },
+    /// Releases waiting for a second person under the two-person rule.
+    Request {
+        #[command(subcommand)]
+        action: RequestCmd,
     },
     /// Warnings by state, with time left or overdue.
     Warnings {
@@ -165,21 +168,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Score extraction and case linking against a labelled corpus (eval/corpus).
-    Eval {
-        /// The corpus directory.
-        #[arg(default_value = "eval/corpus")]
-        dir: PathBuf,
-        /// Fail (exit 1) if a figure is below the minimum recorded in this file.
-        #[arg(long, value_name = "FILE")]
-        check: Option<PathBuf>,
-        /// List every missed, extra and wrongly resolved entity.
-        #[arg(long)]
-        misses: bool,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Serve TAXII 2.1 to partners.
+    /// Serve TAXII 2.1 to partners and the workbench (under /ui) to users.
     Serve {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -202,14 +191,6 @@ enum Command {
         #[command(subcommand)]
         action: AuditCmd,
     },
-    /// Measure parse + release + leak check throughput against a naive baseline.
-    Bench(bench::BenchArgs),
-    /// Measure extraction throughput on one core (used by bench/extract.py).
-    BenchExtract(bench::ExtractBenchArgs),
-    /// Measure linking a new document into a store of many (default 1,000,000).
-    BenchFuse(bench::FuseBenchArgs),
-    /// Measure a TAXII 2.1 server: POST then GET a collection (used by bench/taxii.py).
-    BenchTaxii(bench::TaxiiBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -221,6 +202,15 @@ enum AudienceCmd {
         #[arg(long)]
         max: String,
         /// It may see sources and methods (the node's own staff).
+        #[arg(long)]
+        sources: bool,
+    },
+    /// Change an audience's highest level (and whether it sees sources);
+    /// holds at once for what was released to it before.
+    Set {
+        name: String,
+        #[arg(long)]
+        max: String,
         #[arg(long)]
         sources: bool,
     },
@@ -250,6 +240,32 @@ enum ProtectCmd {
     },
     /// Remove a protected term.
     Remove { term: String },
+}
+
+#[derive(Subcommand)]
+enum RequestCmd {
+    /// List release requests.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve another person's request: the release happens now, under your name.
+    Approve {
+        id: i64,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long, value_enum, default_value_t = Format::Md)]
+        format: Format,
+        /// Write the release to FILE instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Reject another person's request; nothing is released.
+    Reject {
+        id: i64,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -367,6 +383,7 @@ enum AuditCmd {
     },
 }
 
+/// The formats of `--format`.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 pub enum Format {
     Md,
@@ -374,121 +391,176 @@ pub enum Format {
     Stix,
 }
 
-impl Format {
-    /// The name recorded with a release.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Md => "md",
-            Format::Json => "json",
-            Format::Stix => "stix",
+impl From<Format> for tearline_node::reports::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Md => tearline_node::reports::Format::Md,
+            Format::Json => tearline_node::reports::Format::Json,
+            Format::Stix => tearline_node::reports::Format::Stix,
         }
     }
 }
 
 fn main() -> ExitCode {
-    // Output piped into `head` ends quietly, as in other command-line tools,
-    // instead of failing on a closed pipe.
-    #[cfg(unix)]
-    // SAFETY: restoring the default disposition of SIGPIPE before any other
-    // thread exists.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     let cli = Cli::parse();
+    // Output piped into `head` ends quietly, as in other command-line tools,
+    // instead of failing on a closed pipe. A server keeps running when
+    // whoever read its log goes away.
+    #[cfg(unix)]
+    if !matches!(cli.command, Command::Serve { .. }) {
+        // SAFETY: restoring the default disposition of SIGPIPE before any
+        // other thread exists.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     match run(cli) {
         Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
-            ExitCode::from(exit::code_of(&e))
+        Err(e) => ExitCode::from(out::error(&e)),
+    }
+}
+
+/// Where to look for the node: `--node`, else `TEARLINE_HOME`, else the
+/// current directory.
+fn locate(flag: Option<&Path>) -> PathBuf {
+    if let Some(p) = flag {
+        return p.to_path_buf();
+    }
+    match std::env::var_os("TEARLINE_HOME") {
+        Some(h) if !h.is_empty() => PathBuf::from(h),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Who runs the command: `TEARLINE_ACTOR`, else the login name. The
+/// command line acts as the node's operator.
+fn caller() -> Caller {
+    let name = ["TEARLINE_ACTOR", "USER", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".to_string());
+    Caller::operator(&name)
+}
+
+/// The clock: `TEARLINE_NOW` (RFC 3339) fixes it, for reproducible output
+/// and tests.
+fn clock() -> anyhow::Result<Clock> {
+    match std::env::var("TEARLINE_NOW") {
+        Ok(s) if !s.is_empty() => {
+            let t = chrono::DateTime::parse_from_rfc3339(&s).map_err(|e| {
+                tearline_node::Error::bad(format!(
+                    "TEARLINE_NOW `{s}` is not an RFC 3339 timestamp: {e}"
+                ))
+            })?;
+            Ok(tearline_node::fixed_clock(t.with_timezone(&chrono::Utc)))
         }
+        _ => Ok(tearline_node::system_clock()),
     }
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
-    let home = || node::locate(cli.node.as_deref());
-    let open = || node::Node::open(&home());
+    let home = || locate(cli.node.as_deref());
+    let open = || -> anyhow::Result<Node> { Ok(Node::open(&home(), clock()?)?) };
+    let me = caller();
     match cli.command {
-        Command::Init { dir, name } => commands::init(&dir.unwrap_or_else(home), &name),
-        Command::Audience { action } => match action {
-            AudienceCmd::Add { name, max, sources } => {
-                commands::audience_add(&mut open()?, &name, &max, sources)
+        Command::Init { dir, name } => admin::init(&dir.unwrap_or_else(home), &name, &me, clock()?),
+        Command::Audience { action } => {
+            let n = open()?;
+            match action {
+                AudienceCmd::Add { name, max, sources } => admin::audience_add(&n, &me, &name, &max, sources),
+                AudienceCmd::Set { name, max, sources } => admin::audience_set(&n, &me, &name, &max, sources),
+                AudienceCmd::List { json } => admin::audience_list(&n, json),
+                AudienceCmd::Remove { name } => admin::audience_remove(&n, &me, &name),
             }
-            AudienceCmd::List { json } => commands::audience_list(&open()?, json),
-            AudienceCmd::Remove { name } => commands::audience_remove(&mut open()?, &name),
-        },
-        Command::Protect { action } => match action {
-            ProtectCmd::Add { term, kind } => commands::protect_add(&mut open()?, &term, &kind),
-            ProtectCmd::Import { file } => commands::protect_import(&mut open()?, &file),
-            ProtectCmd::List { json } => commands::protect_list(&open()?, json),
-            ProtectCmd::Remove { term } => commands::protect_remove(&mut open()?, &term),
-        },
-        Command::Check { report, json } => reports::check(&mut open()?, &report, json),
-        Command::Key {
-            action: KeyCmd::Export,
-        } => {
-            let key = open()?.signing_key()?;
-            println!("{}", tearline_stix::export_key(&key.verifying_key()));
+        }
+        Command::Protect { action } => {
+            let n = open()?;
+            match action {
+                ProtectCmd::Add { term, kind } => admin::protect_add(&n, &me, &term, &kind),
+                ProtectCmd::Import { file } => admin::protect_import(&n, &me, &file),
+                ProtectCmd::List { json } => admin::protect_list(&n, &me, json),
+                ProtectCmd::Remove { term } => admin::protect_remove(&n, &me, &term),
+            }
+        }
+        Command::Check { report, json } => releases::check(&open()?, &report, json),
+        Command::Release { report, to, format, output, supersedes } => {
+            releases::release(&open()?, &me, &report, &to, format.into(), output.as_deref(), supersedes)
+        }
+        Command::Request { action } => {
+            let n = open()?;
+            match action {
+                RequestCmd::List { json } => releases::requests(&n, &me, json),
+                RequestCmd::Approve { id, note, format, output } => {
+                    releases::approve(&n, &me, id, &note, format.into(), output.as_deref())
+                }
+                RequestCmd::Reject { id, note } => releases::reject(&n, &me, id, &note),
+            }
+        }
+        Command::Key { action: KeyCmd::Export } => {
+            println!("{}", open()?.public_key());
             Ok(0)
         }
-        Command::Verify { bundle, key } => reports::verify(&bundle, &key),
-        Command::Release { report, to, format, output, supersedes } => {
-            reports::release(&mut open()?, &report, &to, format, output.as_deref(), supersedes)
-        }
-        Command::Warnings { json } => warnings::list(&mut open()?, json),
+        Command::Verify { bundle, key } => releases::verify(&bundle, &key),
+        Command::Warnings { json } => warnings::list(&open()?, &me, json),
         Command::Warning { id, json, action } => match (id, action) {
-            (_, Some(WarningCmd::Close { id, outcome, note })) => warnings::close(&mut open()?, id, &outcome, &note),
-            (_, Some(WarningCmd::Extend { id, until })) => warnings::extend(&mut open()?, id, &until),
-            (Some(id), None) => warnings::show(&mut open()?, id, json),
-            (None, None) => Err(exit::coded(
-                exit::BAD_INPUT,
+            (_, Some(WarningCmd::Close { id, outcome, note })) => warnings::close(&open()?, &me, id, &outcome, &note),
+            (_, Some(WarningCmd::Extend { id, until })) => warnings::extend(&open()?, &me, id, &until),
+            (Some(id), None) => warnings::show(&open()?, &me, id, json),
+            (None, None) => Err(tearline_node::Error::bad(
                 "give a warning number, e.g. `tearline warning 3`, or `tearline warnings` for the list",
-            )),
+            )
+            .into()),
         },
-        Command::Partner { action } => match action {
-            PartnerCmd::Add { name, audience } => partners::add(&mut open()?, &name, &audience),
-            PartnerCmd::List { json } => partners::list(&open()?, json),
-            PartnerCmd::Remove { name } => partners::remove(&mut open()?, &name),
-            PartnerCmd::Rotate { name } => partners::rotate(&mut open()?, &name),
-        },
-        Command::Serve { listen } => partners::serve(open()?, open()?, &listen),
-        Command::User { action } => match action {
-            UserCmd::Add { name, role, password_stdin } => {
-                workbench::auth::add(&mut open()?, &name, &role, password_stdin)
+        Command::Partner { action } => {
+            let n = open()?;
+            match action {
+                PartnerCmd::Add { name, audience } => admin::partner_add(&n, &me, &name, &audience),
+                PartnerCmd::List { json } => admin::partner_list(&n, &me, json),
+                PartnerCmd::Remove { name } => admin::partner_remove(&n, &me, &name),
+                PartnerCmd::Rotate { name } => admin::partner_rotate(&n, &me, &name),
             }
-            UserCmd::List { json } => workbench::auth::list(&open()?, json),
-            UserCmd::Passwd { name, role, password_stdin } => {
-                workbench::auth::passwd(&mut open()?, &name, role.as_deref(), password_stdin)
-            }
-            UserCmd::Remove { name } => workbench::auth::remove(&mut open()?, &name),
-        },
-        Command::Remote { action } => match action {
-            RemoteCmd::Add { name, url, user, password, token, key, collections } => {
-                remotes::add(&mut open()?, &name, &url, user, password, token, key, collections)
-            }
-            RemoteCmd::List { json } => remotes::list(&open()?, json),
-            RemoteCmd::Remove { name } => remotes::remove(&mut open()?, &name),
-        },
-        Command::Sync { name } => remotes::sync(&mut open()?, &name),
-        Command::Respond { remote, report, kind, text } => remotes::respond(&mut open()?, &remote, &report, &kind, &text),
-        Command::Received { remote, json } => remotes::received(&open()?, &remote, json),
-        Command::Audit { action } => match action {
-            AuditCmd::Verify => commands::audit_verify(&open()?),
-            AuditCmd::Log { json } => commands::audit_log(&open()?, json),
-        },
-        Command::Extract { file, published, lang, json } => {
-            reading::extract_cmd(&file, published.as_deref(), lang.as_deref(), json)
         }
-        Command::Ingest { paths, published } => reading::ingest(&mut open()?, &paths, published.as_deref()),
+        Command::Serve { listen } => serve::serve(open()?, &listen),
+        Command::User { action } => {
+            let n = open()?;
+            match action {
+                UserCmd::Add { name, role, password_stdin } => admin::user_add(&n, &me, &name, &role, password_stdin),
+                UserCmd::List { json } => admin::user_list(&n, &me, json),
+                UserCmd::Passwd { name, role, password_stdin } => {
+                    admin::user_passwd(&n, &me, &name, role.as_deref(), password_stdin)
+                }
+                UserCmd::Remove { name } => admin::user_remove(&n, &me, &name),
+            }
+        }
+        Command::Remote { action } => {
+            let n = open()?;
+            match action {
+                RemoteCmd::Add { name, url, user, password, token, key, collections } => {
+                    let input = tearline_node::remotes::RemoteInput { name, url, user, password, token, key, collections };
+                    admin::remote_add(&n, &me, &input)
+                }
+                RemoteCmd::List { json } => admin::remote_list(&n, &me, json),
+                RemoteCmd::Remove { name } => admin::remote_remove(&n, &me, &name),
+            }
+        }
+        Command::Sync { name } => reading::sync(&open()?, &me, &name),
+        Command::Respond { remote, report, kind, text } => {
+            reading::respond(&open()?, &me, &remote, &report, &kind, &text)
+        }
+        Command::Received { remote, json } => reading::received(&open()?, &me, &remote, json),
+        Command::Audit { action } => {
+            let n = open()?;
+            match action {
+                AuditCmd::Verify => admin::audit_verify(&n, &me),
+                AuditCmd::Log { json } => admin::audit_log(&n, &me, json),
+            }
+        }
+        Command::Extract { file, published, lang, json } => {
+            reading::extract(&file, published.as_deref(), lang.as_deref(), json)
+        }
+        Command::Ingest { paths, published } => reading::ingest(&open()?, &me, &paths, published.as_deref()),
         Command::Cases { json } => reading::cases(&open()?, json),
-        Command::Related { draft, json } => reading::related(&mut open()?, &draft, json),
+        Command::Related { draft, json } => reading::related(&open()?, &draft, json),
         Command::Case { id, json } => reading::case(&open()?, id, json),
-        Command::Eval { dir, check, misses, json } => eval::run(&dir, check.as_deref(), json, misses),
-        Command::Bench(args) => bench::run(&args),
-        Command::BenchTaxii(args) => bench::taxii(&args),
-        Command::BenchExtract(args) => bench::extract(&args),
-        Command::BenchFuse(args) => bench::fuse(&args),
     }
 }

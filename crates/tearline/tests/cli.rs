@@ -812,3 +812,89 @@ fn warnings_become_review_due_and_only_a_person_closes_them() {
     );
     ok(&tl(n.path(), &["audit", "verify"]));
 }
+
+#[test]
+fn a_release_whose_output_cannot_be_written_records_and_delivers_nothing() {
+    let n = node();
+    let ex = repo().join("examples/embassy-warning.md");
+    let dir = tempfile::tempdir().unwrap();
+    let before = store_state(n.path());
+    // An existing directory, and a directory that does not exist.
+    for out in [
+        dir.path().to_path_buf(),
+        dir.path().join("missing/dir/out.md"),
+    ] {
+        let o = release_to_file(n.path(), &ex, "liaison", &out);
+        assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+        assert!(
+            err(&o).contains("is a directory") || err(&o).contains("cannot write"),
+            "{}",
+            err(&o)
+        );
+    }
+    assert_eq!(store_state(n.path()), before, "nothing recorded");
+    let w = ok(&tl(n.path(), &["warnings", "--json"]));
+    assert_eq!(w.trim(), "[]", "no warning opened");
+    let conn = rusqlite::Connection::open(n.path().join("tearline.db")).unwrap();
+    let objects: i64 = conn
+        .query_row("SELECT COUNT(*) FROM objects", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(objects, 0, "nothing delivered");
+}
+
+#[test]
+fn the_two_person_rule_holds_at_the_command_line() {
+    let n = node();
+    std::fs::write(
+        n.path().join("tearline.toml"),
+        "[workbench]\ntwo_person_rule = true\n",
+    )
+    .unwrap();
+    let ex = repo().join("examples/embassy-warning.md");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("liaison.md");
+    let o = release_to_file(n.path(), &ex, "liaison", &out);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(err(&o).contains("request 1 waits"), "{}", err(&o));
+    assert!(!out.exists(), "nothing released yet");
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&tl(n.path(), &["request", "list", "--json"]))).unwrap();
+    assert_eq!(list[0]["state"], "pending");
+    assert_eq!(list[0]["requested_by"], "tester");
+    // The one who asked cannot approve: exit 8, nothing released.
+    let o = tl(
+        n.path(),
+        &["request", "approve", "1", "-o", out.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(8), "{}", err(&o));
+    assert!(
+        err(&o).contains("a second releaser must decide"),
+        "{}",
+        err(&o)
+    );
+    // Someone else does.
+    let o = Command::new(env!("CARGO_BIN_EXE_tearline"))
+        .arg("--node")
+        .arg(n.path())
+        .args(["request", "approve", "1", "-o", out.to_str().unwrap()])
+        .env("TEARLINE_NOW", "2026-03-20T09:00:00Z")
+        .env("TEARLINE_ACTOR", "second")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out.exists());
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&tl(n.path(), &["request", "list", "--json"]))).unwrap();
+    assert_eq!(list[0]["state"], "released");
+    assert_eq!(list[0]["decided_by"], "second");
+    let log = store_state(n.path());
+    assert!(log.contains("release.request.released"), "{log}");
+    // Internal needs no second person.
+    let o = tl(
+        n.path(),
+        &["release", ex.to_str().unwrap(), "--to", "internal"],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(!err(&o).contains("waits"));
+    ok(&tl(n.path(), &["audit", "verify"]));
+}

@@ -48,9 +48,10 @@ fn serve(node: &Path) -> (Server, String) {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    log.read_line(&mut line).unwrap();
+    // Keep reading the server's log so that it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
     let url = line
         .split("on ")
         .nth(1)
@@ -335,4 +336,153 @@ fn bad_exchange_settings_are_refused_with_their_place() {
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr)
         .contains("tearline.toml: [exchange] page_size must be between 1 and 10000"));
+}
+
+/// The report ids `north` can fetch from the sender's collection now.
+fn fetched_reports(url: &str, password: &str) -> Vec<String> {
+    let auth = format!("Basic {}", base64_encode(&format!("north:{password}")));
+    let accept = "application/taxii+json;version=2.1";
+    let cols: serde_json::Value = ureq::get(&format!("{url}/api/collections/"))
+        .set("Accept", accept)
+        .set("Authorization", &auth)
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let read = cols["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["can_write"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page: serde_json::Value = ureq::get(&format!("{url}/api/collections/{read}/objects/"))
+        .set("Accept", accept)
+        .set("Authorization", &auth)
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    page["objects"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|o| o["type"] == "report")
+                .map(|o| o["id"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn base64_encode(s: &str) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = s.as_bytes();
+    let mut out = String::new();
+    for chunk in b.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |a, (i, &x)| a | (x as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A sender serving one warning to partner `north`; its URL and north's
+/// password.
+fn sender(dir: &Path) -> (PathBuf, Server, String, String) {
+    let a = dir.join("sender");
+    ok(&a, &["init", "--name", "Sender"]);
+    ok(
+        &a,
+        &[
+            "release",
+            repo().join("examples/embassy-warning.md").to_str().unwrap(),
+            "--to",
+            "liaison",
+            "-o",
+            dir.join("out.md").to_str().unwrap(),
+        ],
+    );
+    let creds = ok(&a, &["partner", "add", "north", "--audience", "liaison"]);
+    let password = creds
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let (server, url) = serve(&a);
+    (a, server, url, password)
+}
+
+#[test]
+fn a_term_registered_while_serve_runs_is_withheld_from_the_next_fetch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _server, url, password) = sender(dir.path());
+    assert_eq!(fetched_reports(&url, &password).len(), 1);
+    // Another process registers a name the release holds while `serve`
+    // runs.
+    ok(
+        &a,
+        &["protect", "add", "Wilayat Khorasan", "--kind", "case"],
+    );
+    assert!(
+        fetched_reports(&url, &password).is_empty(),
+        "the next fetch withholds the report"
+    );
+    ok(&a, &["protect", "remove", "Wilayat Khorasan"]);
+    assert_eq!(fetched_reports(&url, &password).len(), 1);
+}
+
+#[test]
+fn an_audience_lowered_while_serve_runs_stops_serving_what_is_above_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _server, url, password) = sender(dir.path());
+    assert_eq!(fetched_reports(&url, &password).len(), 1);
+    let o = ok(&a, &["audience", "set", "liaison", "--max", "GREEN"]);
+    assert!(o.contains("no longer served"), "{o}");
+    assert!(fetched_reports(&url, &password).is_empty());
+    ok(&a, &["audience", "set", "liaison", "--max", "AMBER"]);
+    assert_eq!(fetched_reports(&url, &password).len(), 1);
+}
+
+#[test]
+fn truncating_entries_written_by_serve_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, server, url, password) = sender(dir.path());
+    let before: serde_json::Value =
+        serde_json::from_str(&ok(&a, &["audit", "log", "--json"])).unwrap();
+    // The partner's fetch makes `serve` record the delivery.
+    fetched_reports(&url, &password);
+    drop(server);
+    let log: serde_json::Value =
+        serde_json::from_str(&ok(&a, &["audit", "log", "--json"])).unwrap();
+    let last = log.as_array().unwrap().last().unwrap().clone();
+    assert!(
+        log.as_array().unwrap().len() > before.as_array().unwrap().len()
+            && last["actor"] == "partner:north",
+        "serve wrote the delivery: {last}"
+    );
+    ok(&a, &["audit", "verify"]);
+    let conn = rusqlite::Connection::open(a.join("tearline.db")).unwrap();
+    conn.execute_batch(&format!(
+        "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = {};",
+        last["seq"]
+    ))
+    .unwrap();
+    let o = run(&a, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("audit entry {}: missing", last["seq"])),
+        "{err}"
+    );
 }

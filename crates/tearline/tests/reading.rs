@@ -205,23 +205,6 @@ fn bad_documents_are_named_and_the_rest_is_stored() {
     assert_eq!(total, 3);
 }
 
-#[test]
-fn eval_meets_the_recorded_figures() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = repo();
-    let o = tl(
-        dir.path(),
-        &[
-            "eval",
-            root.join("eval/corpus").to_str().unwrap(),
-            "--check",
-            root.join("eval/thresholds.tsv").to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success(), "{}{}", out(&o), err(&o));
-    assert!(out(&o).contains("B-cubed"));
-}
-
 fn tl_at(node: &Path, now: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tearline"))
         .arg("--node")

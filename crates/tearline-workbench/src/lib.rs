@@ -1,28 +1,31 @@
 //! The workbench: the web UI that `tearline serve` serves under `/ui` on
 //! the TAXII port, for the node's own analysts and releasing officers.
 //!
+//! It is a front end and nothing more: each handler checks the form,
+//! calls one function of the service layer (`tearline_node`) as the
+//! signed-in user, and renders the view struct it returns. Roles, the
+//! two-person rule, the leak check, the audit log and whole-or-absent
+//! writes are all kept there, so they hold here exactly as at the command
+//! line. Service calls run on the blocking pool, so a slow preview never
+//! holds up another request, and nothing locks the node across a request.
+//!
 //! Pages are rendered on the server from Askama templates compiled into
-//! the binary (`crates/tearline/templates/`); the style sheet and one small
-//! script ship inside the binary too (`static/`), and every page works
-//! without the script (it only refreshes the preview while typing).
+//! the binary (`templates/`); the style sheet and one small script ship
+//! inside the binary too (`static/`), and every page works without the
+//! script (it only refreshes the preview while typing).
 //!
-//! The workbench acts through the same functions as the command line —
-//! `reports::issue` for a release, `warnings` for the lifecycle, `reading`
-//! for cases — on its own connection to the node's store, with the signed-in
-//! user as the audit actor. So every rule the command line keeps (the leak
-//! check, the audit log, whole-or-absent writes) holds here as well.
-//!
-//! Routes: `auth` signs people in and out; `pages` holds one handler per
-//! page or form; `preview` builds the side-by-side audience view; `svg`
-//! draws the graphics.
+//! Modules: `pages` holds one handler per page or form; `preview` turns an
+//! assessment into the side-by-side audience view; `svg` draws the
+//! graphics. Errors become pages with the status their kind gives
+//! (`tearline_node::Code::status`); an internal error's details go to the
+//! server's log only.
+#![deny(missing_docs)]
 
-pub mod auth;
 mod pages;
 mod preview;
 mod svg;
 
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -30,51 +33,42 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Router;
-
-use crate::node::{Node, WorkbenchConfig};
-use auth::{Role, Sessions, Signed};
+use tearline_node::users::Session;
+use tearline_node::Node;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "tearline_session";
 
-/// What every workbench handler shares.
+/// What every workbench handler shares: the node.
 pub struct Workbench {
-    node: Mutex<Node>,
-    sessions: Sessions,
-    config: WorkbenchConfig,
+    node: Arc<Node>,
 }
 
 impl Workbench {
-    /// A workbench over its own handle on the node.
-    pub fn new(node: Node) -> Workbench {
-        let config = node.config.workbench.clone();
-        Workbench {
-            sessions: Sessions::new(
-                Duration::from_secs(config.session_idle_minutes * 60),
-                Duration::from_secs(config.session_max_hours * 3600),
-            ),
-            node: Mutex::new(node),
-            config,
-        }
-    }
-
-    /// The node, with `actor` as the audit actor of what is done with it.
-    fn node(&self, actor: &str) -> Result<MutexGuard<'_, Node>, UiError> {
-        let mut n = self
-            .node
-            .lock()
-            .map_err(|_| UiError::Internal(anyhow::anyhow!("bug: the node lock is poisoned")))?;
-        n.actor = actor.to_string();
-        Ok(n)
+    /// A workbench over a node (shared with the exchange in `serve`).
+    pub fn new(node: Arc<Node>) -> Workbench {
+        Workbench { node }
     }
 
     fn cookie(&self, token: &str, max_age: u64) -> String {
-        let secure = if self.config.secure_cookies {
+        let secure = if self.node.settings().workbench.secure_cookies {
             "; Secure"
         } else {
             ""
         };
         format!("{COOKIE}={token}; Path=/ui; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+    }
+
+    /// Runs a service call on the blocking pool.
+    async fn call<T, F>(&self, f: F) -> Result<T, UiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Node) -> Result<T, UiError> + Send + 'static,
+    {
+        let node = self.node.clone();
+        tokio::task::spawn_blocking(move || f(&node))
+            .await
+            .map_err(|e| UiError::Internal(format!("a workbench task failed: {e}")))?
     }
 }
 
@@ -91,28 +85,47 @@ pub fn router(wb: Arc<Workbench>) -> Router {
 pub enum UiError {
     /// Not signed in: go to the sign-in page, then back to `next`.
     SignIn(String),
-    /// Signed in, but the role does not allow it.
-    Forbidden(String),
-    NotFound(String),
-    BadRequest(String),
+    /// Something the user can read about: the status and the message.
+    Page(StatusCode, String),
     /// Something failed inside: logged, and the page says only that.
-    Internal(anyhow::Error),
+    Internal(String),
 }
 
-impl From<anyhow::Error> for UiError {
-    fn from(e: anyhow::Error) -> Self {
-        // Errors the command line reports as bad input are the user's to fix.
-        match crate::exit::code_of(&e) {
-            crate::exit::BAD_INPUT => UiError::BadRequest(format!("{e:#}")),
-            _ => UiError::Internal(e),
+impl UiError {
+    fn forbidden(m: impl Into<String>) -> UiError {
+        UiError::Page(StatusCode::FORBIDDEN, m.into())
+    }
+
+    fn not_found(m: impl Into<String>) -> UiError {
+        UiError::Page(StatusCode::NOT_FOUND, m.into())
+    }
+}
+
+impl From<tearline_node::Error> for UiError {
+    fn from(e: tearline_node::Error) -> Self {
+        if e.code() == tearline_node::Code::Internal {
+            return UiError::Internal(format!("{e}: {}", chain(&e)));
         }
+        let status =
+            StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut message = e.public_message();
+        for d in e.details() {
+            message.push('\n');
+            message.push_str(d);
+        }
+        UiError::Page(status, message)
     }
 }
 
-impl From<tearline_store::StoreError> for UiError {
-    fn from(e: tearline_store::StoreError) -> Self {
-        UiError::Internal(e.into())
+/// An error's causes, for the log.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = Vec::new();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        out.push(c.to_string());
+        cur = c.source();
     }
+    out.join(": ")
 }
 
 #[derive(askama::Template)]
@@ -130,11 +143,9 @@ impl IntoResponse for UiError {
                 let to = format!("/ui/login?next={}", urlencode(&next));
                 return Redirect::to(&to).into_response();
             }
-            UiError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
-            UiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
-            UiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
-            UiError::Internal(e) => {
-                eprintln!("tearline serve: workbench error: {e:#}");
+            UiError::Page(status, m) => (status, m),
+            UiError::Internal(detail) => {
+                tracing::error!("workbench error: {detail}");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "something failed inside Tearline; the server log says what".to_string(),
@@ -169,7 +180,7 @@ pub fn urlencode(s: &str) -> String {
 fn page(t: impl askama::Template) -> Result<Response, UiError> {
     let html = t
         .render()
-        .map_err(|e| UiError::Internal(anyhow::anyhow!("bug: a template failed: {e}")))?;
+        .map_err(|e| UiError::Internal(format!("bug: a template failed: {e}")))?;
     Ok(Html(html).into_response())
 }
 
@@ -188,6 +199,16 @@ fn session_cookie(h: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
+/// A signed-in request's session.
+pub struct Signed(Session);
+
+impl std::ops::Deref for Signed {
+    type Target = Session;
+    fn deref(&self) -> &Session {
+        &self.0
+    }
+}
+
 impl FromRequestParts<Arc<Workbench>> for Signed {
     type Rejection = UiError;
 
@@ -203,18 +224,11 @@ impl FromRequestParts<Arc<Workbench>> for Signed {
         let Some(token) = session_cookie(&parts.headers) else {
             return Err(UiError::SignIn(next));
         };
-        let Some(found) = wb.sessions.find(&token)? else {
-            return Err(UiError::SignIn(next));
-        };
-        // The user is read again on every request: a removed user, a new
+        // The service layer reads the user again: a removed user, a new
         // password or a changed role ends the session.
-        let user = wb.node(&found.user)?.store.user(&found.user)?;
-        match user {
-            Some(u) if u.updated_at == found.stamp => {
-                let role = Role::parse(&u.role).map_err(UiError::Internal)?;
-                Ok(Signed::new(found, role))
-            }
-            _ => Err(UiError::SignIn(next)),
+        match wb.call(move |n| Ok(n.session(&token)?)).await? {
+            Some(s) => Ok(Signed(s)),
+            None => Err(UiError::SignIn(next)),
         }
     }
 }
@@ -236,8 +250,7 @@ async fn same_origin(req: Request, next: Next) -> Response {
             ),
         };
         if !origin_ok {
-            return UiError::Forbidden("this form was sent from another site".into())
-                .into_response();
+            return UiError::forbidden("this form was sent from another site").into_response();
         }
     }
     next.run(req).await
@@ -265,16 +278,13 @@ async fn headers(mut r: Response) -> Response {
 /// The style sheet and the script, compiled into the binary.
 async fn asset(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
     let (body, kind) = match name.as_str() {
-        "app.css" => (
-            include_str!("../../static/app.css"),
-            "text/css; charset=utf-8",
-        ),
+        "app.css" => (include_str!("../static/app.css"), "text/css; charset=utf-8"),
         "app.js" => (
-            include_str!("../../static/app.js"),
+            include_str!("../static/app.js"),
             "text/javascript; charset=utf-8",
         ),
-        "favicon.svg" => (include_str!("../../static/favicon.svg"), "image/svg+xml"),
-        _ => return UiError::NotFound(format!("no file `{name}`")).into_response(),
+        "favicon.svg" => (include_str!("../static/favicon.svg"), "image/svg+xml"),
+        _ => return UiError::not_found(format!("no file `{name}`")).into_response(),
     };
     ([(header::CONTENT_TYPE, kind)], body).into_response()
 }

@@ -10,9 +10,9 @@ use axum::Router;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use super::auth::hash_password;
+use tearline_node::{Caller, Node};
+
 use super::{router, Workbench};
-use crate::node::Node;
 
 const PASSWORD: &str = "a long enough password";
 
@@ -21,13 +21,20 @@ struct Bench {
     app: Router,
 }
 
+fn operator() -> Caller {
+    Caller::operator("tester")
+}
+
 fn bench(two_person: bool) -> Bench {
     let dir = tempfile::tempdir().unwrap();
-    let mut node = Node::init(dir.path(), "Test node").unwrap();
+    let clock = tearline_node::system_clock();
+    let node = Node::init(dir.path(), "Test node", &operator(), clock.clone()).unwrap();
     if two_person {
-        node.config.workbench.two_person_rule = true;
-        node.save_config("config.set", "workbench", serde_json::json!({}))
-            .unwrap();
+        std::fs::write(
+            dir.path().join(tearline_node::SETTINGS),
+            "[workbench]\ntwo_person_rule = true\n",
+        )
+        .unwrap();
     }
     for (name, role) in [
         ("ana", "analyst"),
@@ -35,18 +42,11 @@ fn bench(two_person: bool) -> Bench {
         ("ravi", "releaser"),
         ("adam", "admin"),
     ] {
-        let u = tearline_store::User {
-            name: name.into(),
-            role: role.into(),
-            password_hash: hash_password(PASSWORD).unwrap(),
-            created_at: "2026-01-01T00:00:00Z".into(),
-            updated_at: "2026-01-01T00:00:00Z".into(),
-        };
-        let e = node.entry("user.add", name, serde_json::json!({})).unwrap();
-        node.store.user_add(&u, e).unwrap();
+        node.user_add(&operator(), name, role, Some(PASSWORD))
+            .unwrap();
     }
-    let node = Node::open(dir.path()).unwrap();
-    let app = router(Arc::new(Workbench::new(node)));
+    let node = Node::open(dir.path(), clock).unwrap();
+    let app = router(Arc::new(Workbench::new(Arc::new(node))));
     Bench { dir, app }
 }
 
@@ -129,12 +129,12 @@ impl Bench {
     }
 
     fn node(&self) -> Node {
-        Node::open(self.dir.path()).unwrap()
+        Node::open(self.dir.path(), tearline_node::system_clock()).unwrap()
     }
 
     fn actions(&self) -> Vec<String> {
         self.node()
-            .store
+            .store()
             .audit_log()
             .unwrap()
             .into_iter()
@@ -159,8 +159,7 @@ valid_until: 2026-03-23T08:00:00Z
 ";
 
 fn sha(s: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(s.as_bytes()))
+    tearline_node::users::draft_sha(s)
 }
 
 #[tokio::test]
@@ -264,13 +263,16 @@ async fn forms_need_the_session_token_and_the_same_origin() {
         .body(Body::from(format!("csrf={csrf}&body=x")))
         .unwrap();
     assert_eq!(b.send(cross).await.status, StatusCode::FORBIDDEN);
-    assert!(b.node().store.drafts().unwrap().is_empty(), "nothing saved");
+    assert!(
+        b.node().store().drafts().unwrap().is_empty(),
+        "nothing saved"
+    );
     let r = b
         .post("/ui/drafts", &cookie, &[("csrf", &csrf), ("body", REPORT)])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.location, "/ui/drafts/1");
-    assert_eq!(b.node().store.draft(1).unwrap().unwrap().body, REPORT);
+    assert_eq!(b.node().store().draft(1).unwrap().unwrap().body, REPORT);
     // Sign-out ends the session.
     let r = b.post("/ui/logout", &cookie, &[("csrf", &csrf)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -296,7 +298,7 @@ async fn only_a_releaser_releases_outside_internal() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(b.node().store.releases().unwrap().is_empty());
+    assert!(b.node().store().releases().unwrap().is_empty());
     let r = b
         .post(
             "/ui/drafts/1/release",
@@ -305,7 +307,7 @@ async fn only_a_releaser_releases_outside_internal() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(b.node().store.releases().unwrap().len(), 1);
+    assert_eq!(b.node().store().releases().unwrap().len(), 1);
 
     let (cookie, csrf) = b.sign_in("rhea").await;
     // A stale page (the draft changed since) releases nothing.
@@ -317,7 +319,7 @@ async fn only_a_releaser_releases_outside_internal() {
         )
         .await;
     assert_eq!(r.location, "/ui/drafts/1");
-    assert_eq!(b.node().store.releases().unwrap().len(), 1);
+    assert_eq!(b.node().store().releases().unwrap().len(), 1);
     let r = b
         .post(
             "/ui/drafts/1/release",
@@ -327,13 +329,13 @@ async fn only_a_releaser_releases_outside_internal() {
         .await;
     assert_eq!(r.location, "/ui/warnings/2");
     let node = b.node();
-    let rel = node.store.releases().unwrap();
+    let rel = node.store().releases().unwrap();
     assert_eq!(rel[1].release.audience, "public");
     assert_eq!(rel[1].actor, "rhea");
     let page = b.get("/ui/warnings/2", &cookie).await;
     assert!(page.body.contains("released to `public`: release 2"));
     assert!(page.body.contains("<svg class=\"timeline\""));
-    crate::commands::verify_audit(&node).unwrap();
+    node.verify_audit(&operator()).unwrap();
 }
 
 #[tokio::test]
@@ -359,7 +361,7 @@ async fn a_second_releaser_must_approve_under_the_two_person_rule() {
         )
         .await;
     assert_eq!(r.location, "/ui/requests");
-    assert!(b.node().store.releases().unwrap().is_empty(), "not yet");
+    assert!(b.node().store().releases().unwrap().is_empty(), "not yet");
     // The one who asked may not approve.
     let r = b
         .post("/ui/requests/1/approve", &rhea, &[("csrf", &rhea_csrf)])
@@ -384,17 +386,17 @@ async fn a_second_releaser_must_approve_under_the_two_person_rule() {
         .await;
     assert_eq!(r.location, "/ui/warnings/1");
     let node = b.node();
-    let req = node.store.request(1).unwrap().unwrap();
+    let req = node.store().request(1).unwrap().unwrap();
     assert_eq!(req.state, "released");
     assert_eq!(req.decided_by.as_deref(), Some("ravi"));
     assert_eq!(req.release_id, Some(1));
-    assert_eq!(node.store.releases().unwrap()[0].actor, "ravi");
+    assert_eq!(node.store().releases().unwrap()[0].actor, "ravi");
     // Approving again does nothing.
     let r = b
         .post("/ui/requests/1/approve", &ravi, &[("csrf", &ravi_csrf)])
         .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(node.store.releases().unwrap().len(), 1);
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(node.store().releases().unwrap().len(), 1);
     let actions = b.actions();
     for a in [
         "release.request",
@@ -419,9 +421,9 @@ async fn a_second_releaser_must_approve_under_the_two_person_rule() {
         )
         .await;
     assert_eq!(r.location, "/ui/requests");
-    let req = b.node().store.request(2).unwrap().unwrap();
+    let req = b.node().store().request(2).unwrap().unwrap();
     assert_eq!((req.state.as_str(), req.release_id), ("rejected", None));
-    assert_eq!(b.node().store.releases().unwrap().len(), 1);
+    assert_eq!(b.node().store().releases().unwrap().len(), 1);
     // Internal releases need no second person.
     let r = b
         .post(
@@ -463,28 +465,15 @@ async fn what_users_write_is_escaped() {
 async fn a_new_password_or_a_removed_user_ends_the_session() {
     let b = bench(false);
     let (cookie, _) = b.sign_in("ana").await;
-    let mut node = b.node();
-    let e = node
-        .entry("user.passwd", "ana", serde_json::json!({}))
-        .unwrap();
-    node.store
-        .user_update(
-            "ana",
-            "analyst",
-            &hash_password("another password").unwrap(),
-            "2026-02-01T00:00:00Z",
-            e,
-        )
+    let node = b.node();
+    node.user_passwd(&operator(), "ana", None, Some("another password"))
         .unwrap();
     assert_eq!(
         b.get("/ui/drafts", &cookie).await.status,
         StatusCode::SEE_OTHER
     );
     let (cookie, _) = b.sign_in("rhea").await;
-    let e = node
-        .entry("user.remove", "rhea", serde_json::json!({}))
-        .unwrap();
-    node.store.user_remove("rhea", e).unwrap();
+    node.user_remove(&operator(), "rhea").unwrap();
     assert_eq!(
         b.get("/ui/drafts", &cookie).await.status,
         StatusCode::SEE_OTHER

@@ -1,4 +1,4 @@
-//! `tearline bench`: throughput of parse + release + leak check, with a
+//! `tearline-dev bench`: throughput of parse + release + leak check, with a
 //! naive baseline measured in the same run.
 //!
 //! The corpus is generated: reports of about `--size` bytes with marked
@@ -293,7 +293,7 @@ pub fn run(args: &BenchArgs) -> Result<u8> {
 
     let pct = |d: Duration| 100.0 * d.as_secs_f64() / total.as_secs_f64();
     println!(
-        "tearline bench: {} reports of ~{:.1} KB ({:.2} MB), {} registry terms, {} audiences, 1 thread",
+        "tearline-dev bench: {} reports of ~{:.1} KB ({:.2} MB), {} registry terms, {} audiences, 1 thread",
         reports.len(),
         args.size as f64 / 1024.0,
         bytes as f64 / 1e6,
@@ -365,7 +365,7 @@ pub fn run(args: &BenchArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// `tearline bench-taxii`: one client, the same for every server measured.
+/// `tearline-dev bench-taxii`: one client, the same for every server measured.
 #[derive(Args, Debug, Clone)]
 pub struct TaxiiBenchArgs {
     /// What to call the server in the output.
@@ -489,7 +489,7 @@ pub fn taxii(args: &TaxiiBenchArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// `tearline bench-extract`: extraction throughput on one core.
+/// `tearline-dev bench-extract`: extraction throughput on one core.
 #[derive(clap::Args)]
 pub struct ExtractBenchArgs {
     /// Megabytes of synthetic news to read.
@@ -549,7 +549,7 @@ pub fn extract(args: &ExtractBenchArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// `tearline bench-fuse`: linking a new document into a large store.
+/// `tearline-dev bench-fuse`: linking a new document into a large store.
 #[derive(clap::Args)]
 pub struct FuseBenchArgs {
     /// Documents to store before measuring.
@@ -608,7 +608,7 @@ pub fn fuse(args: &FuseBenchArgs) -> Result<u8> {
     std::fs::create_dir_all(&dir)?;
     let db = dir.join("fuse-bench.db");
     let _ = std::fs::remove_file(&db);
-    let mut store = tearline_store_sqlite::SqliteStore::open(&db)?;
+    let store = tearline_store_sqlite::SqliteStore::open(&db)?;
     let mut rng = Rng::new(11);
     // Events over ten years; three documents each on average. Groups and
     // cities are drawn with a skew (a few are named far more often), as in
@@ -680,13 +680,17 @@ pub fn fuse(args: &FuseBenchArgs) -> Result<u8> {
             batch.push((d, ev as i64 + 1));
             stored += 1;
             if batch.len() == 10_000 || stored == upto {
-                store.add_documents(&batch)?;
+                store.documents(&mut |b| {
+                    for (d, case) in &batch {
+                        b.add_document(d, Some(*case))?;
+                    }
+                    Ok(())
+                })?;
                 batch.clear();
             }
         }
         let loaded = load_start.elapsed().as_secs_f64();
         // New documents: real text about a stored event, read and linked.
-        let cfg = tearline_fuse::Config::default();
         let mut times = Vec::with_capacity(args.probes);
         let mut joined = 0usize;
         for p in 0..args.probes {
@@ -700,7 +704,7 @@ pub fn fuse(args: &FuseBenchArgs) -> Result<u8> {
                 3 + rng.below(50),
                 rng.pick(&vocab.orgs)
             );
-            let doc = crate::reading::Doc {
+            let doc = tearline_node::reading::Doc {
                 id: Some(format!("probe-{upto}-{p}")),
                 source: "probe".into(),
                 url: None,
@@ -710,9 +714,12 @@ pub fn fuse(args: &FuseBenchArgs) -> Result<u8> {
                 text,
             };
             let t = Instant::now();
-            let r = crate::reading::ingest_doc(&mut store, &doc, at, &cfg)?;
+            let r = tearline_node::reading::ingest_one(&store, &doc, at)?;
             times.push(t.elapsed());
-            if matches!(r, crate::reading::Ingested::Stored { joined: true, .. }) {
+            if matches!(
+                r,
+                tearline_node::reading::Ingested::Stored { joined: true, .. }
+            ) {
                 joined += 1;
             }
         }

@@ -1,0 +1,272 @@
+//! The node's configuration and its record: audiences, the protected-term
+//! registry and the audit log.
+
+use std::path::Path;
+
+use serde_json::json;
+use tearline_model::{Audience, Level, ProtectedTerm, TermKind};
+use tearline_release::normalize::normalize_term;
+use tearline_store::{verify_chain, verify_releases, AuditEntry, StoredTerm};
+
+use crate::{Caller, Code, Error, Node, Result};
+
+/// A term just registered.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// The term.
+    pub term: ProtectedTerm,
+    /// It is very short and will match any word spelled the same.
+    pub short: bool,
+}
+
+/// What an import of a registry file did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Imported {
+    /// Terms added.
+    pub added: usize,
+    /// Terms already registered.
+    pub known: usize,
+}
+
+/// The audit log verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Entries checked.
+    pub entries: usize,
+    /// Release records cross-checked.
+    pub releases: usize,
+    /// The last entry's hash.
+    pub head: Option<String>,
+}
+
+impl std::fmt::Display for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "audit log verified: {} entries, {} releases; head {}",
+            self.entries,
+            self.releases,
+            self.head.as_deref().unwrap_or("-")
+        )
+    }
+}
+
+/// Parses a TLP level.
+pub fn parse_level(s: &str) -> Result<Level> {
+    s.parse::<Level>().map_err(|e| Error::bad(e.to_string()))
+}
+
+/// A term checked for registration: its kind and normalised key.
+fn checked_term(term: &str, kind: &str) -> std::result::Result<(ProtectedTerm, String), String> {
+    let kind: TermKind = kind.parse()?;
+    let term = term.trim();
+    let key = normalize_term(term);
+    if key.is_empty() {
+        return Err(format!("protected term `{term}` has no letters or digits"));
+    }
+    Ok((
+        ProtectedTerm {
+            term: term.to_string(),
+            kind,
+        },
+        key,
+    ))
+}
+
+fn sha(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+impl Node {
+    /// Adds an audience.
+    pub fn audience_add(
+        &self,
+        caller: &Caller,
+        name: &str,
+        max: Level,
+        sources: bool,
+    ) -> Result<Audience> {
+        caller.may_configure()?;
+        let a = Audience::new(name, max, sources).map_err(|e| Error::bad(e.to_string()))?;
+        let entry = self.entry(
+            caller,
+            "audience.add",
+            a.name(),
+            json!({ "max": max, "sources": sources }),
+        );
+        if !self.store.audience_add(&a, entry)? {
+            return Err(Error::bad(format!(
+                "audience `{}` already exists",
+                a.name()
+            )));
+        }
+        Ok(a)
+    }
+
+    /// Changes an audience's highest level and whether it sees sources. A
+    /// lower level holds at once, also for what was released to it
+    /// before: `serve` stops sending anything marked above it.
+    pub fn audience_set(
+        &self,
+        caller: &Caller,
+        name: &str,
+        max: Level,
+        sources: bool,
+    ) -> Result<Audience> {
+        caller.may_configure()?;
+        let a = Audience::new(name, max, sources).map_err(|e| Error::bad(e.to_string()))?;
+        let entry = self.entry(
+            caller,
+            "audience.set",
+            a.name(),
+            json!({ "max": max, "sources": sources }),
+        );
+        if !self.store.audience_update(&a, entry)? {
+            return Err(Error::bad(format!("no audience `{name}`")));
+        }
+        Ok(a)
+    }
+
+    /// Removes an audience (refused while partners read its releases).
+    pub fn audience_remove(&self, caller: &Caller, name: &str) -> Result<()> {
+        caller.may_configure()?;
+        let lower = name.to_lowercase();
+        let entry = self.entry(caller, "audience.remove", &lower, json!({}));
+        if !self.store.audience_remove(&lower, entry)? {
+            return Err(Error::bad(format!("no audience `{name}`")));
+        }
+        Ok(())
+    }
+
+    /// Registers one term; the audit entry names its kind and a digest,
+    /// never the term.
+    fn register(&self, caller: &Caller, t: &ProtectedTerm, key: &str) -> Result<bool> {
+        // The audit detail names the kind, not the term: the log is exported
+        // for review more widely than the registry.
+        let entry = self.entry(
+            caller,
+            "protect.add",
+            &format!("{} term", t.kind),
+            json!({ "key_sha256": sha(key) }),
+        );
+        Ok(self.store.protect_add(t, key, entry)?)
+    }
+
+    /// Registers a protected term of kind `source`, `method`, `asset` or
+    /// `case`.
+    pub fn protect_add(&self, caller: &Caller, term: &str, kind: &str) -> Result<Registered> {
+        caller.may_configure()?;
+        let (t, key) = checked_term(term, kind).map_err(Error::bad)?;
+        if !self.register(caller, &t, &key)? {
+            return Err(Error::bad(format!(
+                "`{}` is already registered (terms match regardless of case, accents and punctuation)",
+                t.term
+            )));
+        }
+        Ok(Registered {
+            short: key.chars().count() < 3,
+            term: t,
+        })
+    }
+
+    /// Registers every term of a file of `kind<TAB>term` lines (`#` starts a
+    /// comment). The whole file is checked before anything is stored; a bad
+    /// line is named with its file and line.
+    pub fn protect_import(&self, caller: &Caller, file: &Path) -> Result<Imported> {
+        caller.may_configure()?;
+        let name = file.display();
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Error::bad(format!("failed to read `{name}`: {e}")))?;
+        let mut terms = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let l = line.trim();
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            let (kind, term) = l.split_once('\t').ok_or_else(|| {
+                Error::bad(format!("{name}:{}:1: expected `kind<TAB>term`", i + 1))
+            })?;
+            let checked = checked_term(term, kind)
+                .map_err(|e| Error::bad(format!("{name}:{}:1: {e}", i + 1)))?;
+            terms.push(checked);
+        }
+        let mut out = Imported { added: 0, known: 0 };
+        for (t, key) in &terms {
+            if self.register(caller, t, key)? {
+                out.added += 1;
+            } else {
+                out.known += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The registry, oldest first.
+    pub fn protected_terms(&self, caller: &Caller) -> Result<Vec<StoredTerm>> {
+        caller.may_configure()?;
+        Ok(self.store.protected_terms()?)
+    }
+
+    /// Removes a term from the registry.
+    pub fn protect_remove(&self, caller: &Caller, term: &str) -> Result<()> {
+        caller.may_configure()?;
+        let key = normalize_term(term);
+        let entry = self.entry(
+            caller,
+            "protect.remove",
+            "term",
+            json!({ "key_sha256": sha(&key) }),
+        );
+        if !self.store.protect_remove(&key, entry)? {
+            return Err(Error::bad(format!("`{term}` is not registered")));
+        }
+        Ok(())
+    }
+
+    /// Verifies the audit log: the hash chain up to its recorded head, and
+    /// each release record against the entry that recorded it. An error of
+    /// kind [`Code::Audit`] says where it breaks.
+    pub fn verify_audit(&self, caller: &Caller) -> Result<Verified> {
+        caller.may_audit()?;
+        let log = self.store.audit_log()?;
+        let head = self.store.audit_head()?;
+        let entries = verify_chain(&log, head.as_ref().map(|(s, h)| (*s, h.as_str())))
+            .map_err(|b| Error::new(Code::Audit, format!("audit log does not verify: {b}")))?;
+        let releases = self.store.releases()?;
+        verify_releases(&releases, &log)
+            .map_err(|m| Error::new(Code::Audit, format!("audit log does not verify: {m}")))?;
+        Ok(Verified {
+            entries,
+            releases: releases.len(),
+            head: log.last().map(|e| e.hash.clone()),
+        })
+    }
+
+    /// Verifies the audit log and records that it was verified, with the
+    /// outcome, in the log itself. Returns the outcome's message and
+    /// whether it verified.
+    pub fn verify_audit_recorded(&self, caller: &Caller) -> Result<(bool, String)> {
+        let (ok, text) = match self.verify_audit(caller) {
+            Ok(v) => (true, v.to_string()),
+            Err(e) if e.code() == Code::Audit => (false, e.message().to_string()),
+            Err(e) => return Err(e),
+        };
+        let entry = self.entry(caller, "audit.verify", "", json!({ "result": text }));
+        match self.store.audit(entry) {
+            Ok(_) => Ok((ok, text)),
+            // A log that does not verify may refuse new entries.
+            Err(_) if !ok => Ok((
+                false,
+                format!("{text} (not recorded: the log takes no entries until it is restored)"),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The whole audit log, oldest first.
+    pub fn audit_log(&self, caller: &Caller) -> Result<Vec<AuditEntry>> {
+        caller.may_audit()?;
+        Ok(self.store.audit_log()?)
+    }
+}

@@ -1,0 +1,152 @@
+//! Partners: who reads an audience's releases over TAXII, with credentials
+//! shown once and stored only as digests.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+use tearline_exchange::{digest, inbox_collection_id, new_secret, read_collection_id};
+use tearline_model::{Audience, Level};
+use tearline_store::Partner;
+
+use crate::{stamp, Caller, Error, Node, Result};
+
+/// Credentials, shown once.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The HTTP Basic user name: the partner's name.
+    pub user: String,
+    /// The HTTP Basic password.
+    pub password: String,
+    /// The bearer token.
+    pub token: String,
+}
+
+/// A partner just added.
+#[derive(Debug, Clone)]
+pub struct NewPartner {
+    /// Its name.
+    pub name: String,
+    /// The audience whose releases it reads.
+    pub audience: String,
+    /// The collection it reads.
+    pub read_collection: String,
+    /// Its inbox.
+    pub inbox_collection: String,
+    /// Its credentials.
+    pub credentials: Credentials,
+}
+
+/// A partner as listed.
+#[derive(Debug, Clone)]
+pub struct PartnerView {
+    /// Its name.
+    pub name: String,
+    /// Its audience.
+    pub audience: String,
+    /// When it was added.
+    pub created_at: String,
+    /// When its credentials were last set.
+    pub rotated_at: String,
+    /// The collection it reads.
+    pub read_collection: String,
+    /// Its inbox.
+    pub inbox_collection: String,
+    /// When it was last in contact over TAXII.
+    pub last_contact: Option<String>,
+}
+
+fn secrets(user: &str) -> Result<Credentials> {
+    let draw = || {
+        new_secret().map_err(|e| {
+            Error::new(
+                crate::Code::Internal,
+                format!("failed to draw a random secret: {e}"),
+            )
+        })
+    };
+    Ok(Credentials {
+        user: user.to_string(),
+        password: draw()?,
+        token: draw()?,
+    })
+}
+
+impl Node {
+    /// Adds a partner bound to an audience; its credentials are returned
+    /// once and stored as digests.
+    pub fn partner_add(&self, caller: &Caller, name: &str, audience: &str) -> Result<NewPartner> {
+        caller.may_configure()?;
+        // Partner names follow the rules of audience names.
+        let name = Audience::new(name, Level::Clear, false)
+            .map_err(|e| Error::bad(e.to_string().replace("audience name", "partner name")))?
+            .name()
+            .to_string();
+        let aud = self.audience(audience)?.name().to_string();
+        let credentials = secrets(&name)?;
+        let at = stamp(self.now());
+        let p = Partner {
+            name: name.clone(),
+            audience: aud.clone(),
+            password_sha256: digest(&credentials.password),
+            token_sha256: digest(&credentials.token),
+            created_at: at.clone(),
+            rotated_at: at,
+        };
+        let entry = self.entry(caller, "partner.add", &name, json!({ "audience": aud }));
+        self.store.partner_add(&p, entry).map_err(|e| match e {
+            tearline_store::StoreError::Conflict(m) => Error::bad(m),
+            other => other.into(),
+        })?;
+        Ok(NewPartner {
+            read_collection: read_collection_id(&aud),
+            inbox_collection: inbox_collection_id(&name),
+            name,
+            audience: aud,
+            credentials,
+        })
+    }
+
+    /// Every partner, by name, with its last contact.
+    pub fn partners(&self, _caller: &Caller) -> Result<Vec<PartnerView>> {
+        let seen: HashMap<String, String> = self.store.partners_seen()?.into_iter().collect();
+        Ok(self
+            .store
+            .partners()?
+            .into_iter()
+            .map(|p| PartnerView {
+                read_collection: read_collection_id(&p.audience),
+                inbox_collection: inbox_collection_id(&p.name),
+                last_contact: seen.get(&p.name).cloned(),
+                name: p.name,
+                audience: p.audience,
+                created_at: p.created_at,
+                rotated_at: p.rotated_at,
+            })
+            .collect())
+    }
+
+    /// Removes a partner; its credentials stop working at once.
+    pub fn partner_remove(&self, caller: &Caller, name: &str) -> Result<()> {
+        caller.may_configure()?;
+        let entry = self.entry(caller, "partner.remove", name, json!({}));
+        if !self.store.partner_remove(name, entry)? {
+            return Err(Error::bad(format!("no partner `{name}`")));
+        }
+        Ok(())
+    }
+
+    /// Replaces a partner's password and token; the old ones stop working.
+    pub fn partner_rotate(&self, caller: &Caller, name: &str) -> Result<Credentials> {
+        caller.may_configure()?;
+        let c = secrets(name)?;
+        let at = stamp(self.now());
+        let entry = self.entry(caller, "partner.rotate", name, json!({}));
+        if !self
+            .store
+            .partner_rotate(name, &digest(&c.password), &digest(&c.token), &at, entry)?
+        {
+            return Err(Error::bad(format!("no partner `{name}`")));
+        }
+        Ok(c)
+    }
+}

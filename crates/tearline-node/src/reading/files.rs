@@ -1,0 +1,490 @@
+//! Reading documents from files: plain text, Markdown (Tearline reports
+//! too), HTML and JSON Lines, with each bad document named by file, line
+//! and id.
+
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use chrono::NaiveDate;
+use regex::Regex;
+
+use crate::{Error, Result};
+
+/// Documents larger than this are refused.
+pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// A document read from a file, before extraction.
+#[derive(Debug, Clone, Default)]
+pub struct Doc {
+    /// Its id, if it came with one (else one is derived from its text).
+    pub id: Option<String>,
+    /// Where it was read from (a path, `file.jsonl:12`, a remote).
+    pub source: String,
+    /// Its URL.
+    pub url: Option<String>,
+    /// Its title.
+    pub title: String,
+    /// When it was published (`YYYY-MM-DD` or RFC 3339).
+    pub published: Option<String>,
+    /// Its language (ISO 639-1).
+    pub lang: Option<String>,
+    /// Its text.
+    pub text: String,
+}
+
+/// Why one document could not be read.
+#[derive(Debug)]
+pub struct DocError {
+    /// The document: a path, or `path:line` in JSON Lines, with its id if known.
+    pub at: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+fn bad(at: impl Into<String>, reason: impl Into<String>) -> DocError {
+    DocError {
+        at: at.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Decodes bytes as UTF-8 text, naming the first bad byte.
+pub(crate) fn text_of(at: &str, bytes: &[u8]) -> Result<String, DocError> {
+    if bytes.is_empty() {
+        return Err(bad(at, "the file is empty"));
+    }
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(bad(
+            at,
+            format!(
+                "{} bytes is over the {} MiB limit for one document",
+                bytes.len(),
+                MAX_DOCUMENT_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    let s = std::str::from_utf8(bytes).map_err(|e| {
+        let off = e.valid_up_to();
+        bad(
+            at,
+            format!(
+                "not UTF-8 text: byte 0x{:02x} at offset {off} (convert it to UTF-8 first, e.g. with iconv)",
+                bytes.get(off).copied().unwrap_or(0)
+            ),
+        )
+    })?;
+    if s.contains('\0') {
+        return Err(bad(at, "a binary file (it contains NUL bytes), not text"));
+    }
+    let s = s.strip_prefix('\u{feff}').unwrap_or(s);
+    if s.trim().is_empty() {
+        return Err(bad(at, "the document has no text"));
+    }
+    Ok(s.to_string())
+}
+
+static SPAN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\[([^\]\n]*)\]\{[^}\n]*\}").unwrap_or_else(|e| panic!("bug: {e}"))
+});
+static MARKING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^(#+\s*|[-*]\s+)?\(TLP:[A-Z+]+(?://[^)]*)?\)\s*")
+        .unwrap_or_else(|e| panic!("bug: {e}"))
+});
+static TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?is)<(script|style|noscript)\b.*?</(script|style|noscript)\s*>|<!--.*?-->|<[^>]*>",
+    )
+    .unwrap_or_else(|e| panic!("bug: {e}"))
+});
+static META_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)<meta[^>]+(?:property|name)="(?:article:published_time|date|pubdate|dc\.date)"[^>]+content="([^"]+)"|<time[^>]+datetime="([^"]+)""#).unwrap_or_else(|e| panic!("bug: {e}"))
+});
+static TITLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?is)<title[^>]*>(.*?)</title>").unwrap_or_else(|e| panic!("bug: {e}"))
+});
+
+fn first_line(text: &str) -> String {
+    let l = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let l = l.trim_start_matches('#').trim();
+    l.chars().take(120).collect()
+}
+
+/// Plain text of HTML: scripts, styles and tags dropped, common entities
+/// decoded, blocks kept apart by blank lines.
+pub fn html_text(html: &str) -> String {
+    let blocks =
+        Regex::new(r"(?i)</?(p|div|br|h[1-6]|li|tr|section|article|header|footer)\b[^>]*>")
+            .map(|re| re.replace_all(html, "\n\n").into_owned())
+            .unwrap_or_else(|_| html.to_string());
+    let text = TAG.replace_all(&blocks, " ");
+    let text = text
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&rsquo;", "\u{2019}")
+        .replace("&ldquo;", "\u{201c}")
+        .replace("&rdquo;", "\u{201d}");
+    let mut out = String::with_capacity(text.len());
+    for para in text.split("\n\n") {
+        let p = para.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !p.is_empty() {
+            if !out.is_empty() {
+                out.push_str("\n\n");
+            }
+            out.push_str(&p);
+        }
+    }
+    out
+}
+
+/// Plain text of Markdown; a Tearline report loses its markings and span
+/// markup and gives its title and dates from the front matter.
+pub(crate) fn markdown_doc(source: &str, text: &str) -> Doc {
+    let mut doc = Doc {
+        id: None,
+        source: source.to_string(),
+        url: None,
+        title: String::new(),
+        published: None,
+        lang: None,
+        text: String::new(),
+    };
+    let mut body = text;
+    if let Some(rest) = text.strip_prefix("---\n") {
+        if let Some(end) = rest.find("\n---") {
+            for line in rest[..end].lines() {
+                if let Some((k, v)) = line.split_once(':') {
+                    let v = v.trim().trim_matches('"').to_string();
+                    match k.trim() {
+                        "title" => doc.title = v,
+                        "produced" | "produced_at" | "published" | "date" => {
+                            doc.published = Some(v)
+                        }
+                        "lang" => doc.lang = Some(v),
+                        "url" => doc.url = Some(v),
+                        "id" => doc.id = Some(v),
+                        _ => {}
+                    }
+                }
+            }
+            body = rest[end + 4..].trim_start_matches(['-', '\n']);
+        }
+    }
+    let plain = MARKING.replace_all(body, |c: &regex::Captures| {
+        c.get(1).map_or(String::new(), |m| m.as_str().to_string())
+    });
+    doc.text = SPAN.replace_all(&plain, "$1").into_owned();
+    if doc.title.is_empty() {
+        doc.title = first_line(&doc.text);
+    }
+    doc
+}
+
+#[derive(serde::Deserialize)]
+struct JsonDoc {
+    id: Option<serde_json::Value>,
+    url: Option<String>,
+    published: Option<String>,
+    lang: Option<String>,
+    title: Option<String>,
+    text: Option<String>,
+}
+
+/// Reads every document in a file (one, or one per JSON Lines line).
+pub fn read_file(path: &Path) -> Vec<Result<Doc, DocError>> {
+    DocStream::open(path).map(|(d, _)| d).collect()
+}
+
+fn is_json_lines(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("jsonl" | "ndjson")
+    )
+}
+
+/// One document read (or why not) and the bytes it took.
+pub type Read = (Result<Doc, DocError>, u64);
+
+/// The documents of one file, one by one, each with the bytes it took.
+/// JSON Lines are streamed, so a file may be far larger than memory;
+/// other files hold one document. Blank JSON Lines are skipped.
+pub struct DocStream {
+    inner: Stream,
+}
+
+enum Stream {
+    Lines {
+        reader: std::io::BufReader<std::fs::File>,
+        source: String,
+        line: usize,
+        any: bool,
+    },
+    Done(std::vec::IntoIter<Read>),
+}
+
+impl DocStream {
+    /// Opens a file for reading.
+    pub fn open(path: &Path) -> DocStream {
+        let source = path.display().to_string();
+        let done = |items: Vec<Read>| DocStream {
+            inner: Stream::Done(items.into_iter()),
+        };
+        if is_json_lines(path) {
+            return match std::fs::File::open(path) {
+                Ok(file) => DocStream {
+                    inner: Stream::Lines {
+                        reader: std::io::BufReader::with_capacity(1 << 20, file),
+                        source,
+                        line: 0,
+                        any: false,
+                    },
+                },
+                Err(e) => done(vec![(Err(bad(&source, format!("cannot read it: {e}"))), 0)]),
+            };
+        }
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let size = bytes.len() as u64;
+                done(
+                    one_document(path, &source, &bytes)
+                        .into_iter()
+                        .map(|d| (d, size))
+                        .collect(),
+                )
+            }
+            Err(e) => done(vec![(Err(bad(&source, format!("cannot read it: {e}"))), 0)]),
+        }
+    }
+}
+
+impl Iterator for DocStream {
+    type Item = Read;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.inner {
+            Stream::Done(items) => items.next(),
+            Stream::Lines {
+                reader,
+                source,
+                line,
+                any,
+            } => loop {
+                let (item, finished) = next_line(reader, source, line, any);
+                if finished {
+                    let last = item;
+                    self.inner = Stream::Done(Vec::new().into_iter());
+                    return last;
+                }
+                match item {
+                    Some(x) => return Some(x),
+                    None => continue,
+                }
+            },
+        }
+    }
+}
+
+/// Reads one line of JSON Lines: the document it holds (or `None` for a
+/// blank line), and whether the file is finished.
+fn next_line(
+    reader: &mut std::io::BufReader<std::fs::File>,
+    source: &str,
+    n: &mut usize,
+    any: &mut bool,
+) -> (Option<Read>, bool) {
+    use std::io::{BufRead, Read};
+    let mut line = Vec::new();
+    // At most one document's worth plus the newline: a longer line is
+    // refused, and the rest of it skipped.
+    let read = reader
+        .take(MAX_DOCUMENT_BYTES as u64 + 1)
+        .read_until(b'\n', &mut line);
+    let read = match read {
+        Ok(0) if !*any => return (Some((Err(bad(source, "the file is empty")), 0)), true),
+        Ok(0) => return (None, true),
+        Ok(r) => r,
+        Err(e) => {
+            let at = format!("{source}:{}", *n + 1);
+            return (
+                Some((Err(bad(at, format!("cannot read it: {e}"))), 0)),
+                true,
+            );
+        }
+    };
+    *n += 1;
+    *any = true;
+    let at = format!("{source}:{n}");
+    if line.len() > MAX_DOCUMENT_BYTES && !line.ends_with(b"\n") {
+        let mut skipped = read as u64;
+        let mut sink = Vec::new();
+        while let Ok(k) = reader.read_until(b'\n', &mut sink) {
+            skipped += k as u64;
+            if k == 0 || sink.ends_with(b"\n") {
+                break;
+            }
+            sink.clear();
+        }
+        let why = format!(
+            "the line is over the {} MiB limit for one document",
+            MAX_DOCUMENT_BYTES / (1024 * 1024)
+        );
+        return (Some((Err(bad(at, why)), skipped)), false);
+    }
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return (None, false);
+    }
+    let doc = json_line(&at, line.strip_suffix(b"\n").unwrap_or(&line));
+    (Some((doc, read as u64)), false)
+}
+
+fn one_document(path: &Path, source: &str, bytes: &[u8]) -> Vec<Result<Doc, DocError>> {
+    let source = source.to_string();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let bytes = bytes.to_vec();
+    let text = match text_of(&source, &bytes) {
+        Ok(t) => t,
+        Err(e) => return vec![Err(e)],
+    };
+    let doc = match ext.as_str() {
+        "md" | "markdown" => markdown_doc(&source, &text),
+        "html" | "htm" => {
+            let body = html_text(&text);
+            let published = META_DATE
+                .captures(&text)
+                .and_then(|c| c.get(1).or_else(|| c.get(2)))
+                .map(|m| m.as_str().to_string());
+            let title = TITLE
+                .captures(&text)
+                .and_then(|c| c.get(1))
+                .map(|m| html_text(m.as_str()))
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| first_line(&body));
+            Doc {
+                id: None,
+                source: source.clone(),
+                url: None,
+                title,
+                published,
+                lang: None,
+                text: body,
+            }
+        }
+        "txt" | "text" | "" => Doc {
+            id: None,
+            source: source.clone(),
+            url: None,
+            title: first_line(&text),
+            published: None,
+            lang: None,
+            text,
+        },
+        other => {
+            return vec![Err(bad(
+                &source,
+                format!("unknown file type `.{other}`: expected .txt, .md, .html or .jsonl"),
+            ))]
+        }
+    };
+    if doc.text.trim().is_empty() {
+        return vec![Err(bad(&source, "the document has no text"))];
+    }
+    vec![Ok(doc)]
+}
+
+fn json_line(at: &str, line: &[u8]) -> Result<Doc, DocError> {
+    let text = text_of(at, line)?;
+    let j: JsonDoc = serde_json::from_str(&text).map_err(|e| {
+        bad(
+            at,
+            format!("not a JSON object: {e} (column {})", e.column()),
+        )
+    })?;
+    let id = match j.id {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        None => None,
+        Some(other) => {
+            return Err(bad(
+                at,
+                format!("field `id` must be a string, found {other}"),
+            ))
+        }
+    };
+    let at = match &id {
+        Some(id) => format!("{at} (id {id})"),
+        None => at.to_string(),
+    };
+    let body = j
+        .text
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| bad(&at, "field `text` is missing or empty"))?;
+    if let Some(p) = &j.published {
+        if parse_published(p).is_none() {
+            return Err(bad(
+                &at,
+                format!("field `published`: `{p}` is not a date (YYYY-MM-DD or RFC 3339)"),
+            ));
+        }
+    }
+    Ok(Doc {
+        id,
+        source: at.clone(),
+        url: j.url,
+        title: j.title.unwrap_or_else(|| first_line(&body)),
+        published: j.published,
+        lang: j.lang,
+        text: body,
+    })
+}
+
+/// The date of a `published` value.
+pub fn parse_published(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
+}
+
+/// Every file under `paths` (directories are walked, sorted; only the
+/// kinds `ingest` reads are taken from a directory).
+pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| {
+                    Error::bad(format!("failed to read directory `{}`: {e}", p.display()))
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            entries.sort();
+            let (dirs, plain): (Vec<_>, Vec<_>) = entries.into_iter().partition(|e| e.is_dir());
+            out.extend(plain.into_iter().filter(|f| {
+                matches!(
+                    f.extension()
+                        .and_then(|e| e.to_str())
+                        .map(str::to_ascii_lowercase)
+                        .as_deref(),
+                    Some("txt" | "md" | "markdown" | "html" | "htm" | "jsonl" | "ndjson")
+                )
+            }));
+            out.extend(files(&dirs)?);
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(Error::bad(format!("`{}` does not exist", p.display())));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,313 @@
+//! Reading documents in and linking them into cases.
+//!
+//! Every document — an article, an analyst's note, a released report, a
+//! report received from a partner — is read into entities
+//! (`tearline_extract`), given keys and a time span (`tearline_fuse`),
+//! linked to the case of the stored documents it shares the most
+//! distinctive entities with, and stored with its keys and case in one
+//! transaction. [`Node::ingest`] reads files in batches of 1,000 (each
+//! batch one transaction); [`Node::cases`], [`Node::case`] and
+//! [`Node::related`] read them back.
+
+mod cases;
+mod extract;
+mod files;
+mod related;
+
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+use tearline_extract::{extract, Context};
+use tearline_fuse::{features, link, Config, Index, Posting};
+use tearline_model::Report;
+use tearline_store::{DocumentBatch, DocumentIndex, NewDocument, StoreError};
+
+pub use cases::{CaseDoc, CaseEntity, CaseRow, CaseView, TimelineRow};
+pub use extract::{extract_file, figure_text, Extracted};
+pub use files::{
+    files, html_text, parse_published, read_file, Doc, DocError, DocStream, MAX_DOCUMENT_BYTES,
+};
+pub use related::{RelatedDoc, RelatedWarning};
+
+use crate::{stamp, Caller, Error, Node, Result};
+
+/// Documents committed together when ingesting.
+const BATCH: usize = 1000;
+
+/// The extraction context of a document: its date and language.
+fn context_of(doc: &Doc) -> Context {
+    Context {
+        published: doc.published.as_deref().and_then(parse_published),
+        lang: doc.lang.clone(),
+    }
+}
+
+/// The linker's view of a store or a batch.
+pub struct StoreIndex<'a>(pub &'a dyn DocumentIndex);
+
+impl Index for StoreIndex<'_> {
+    type Error = StoreError;
+    fn doc_count(&self) -> Result<u64, StoreError> {
+        self.0.document_count()
+    }
+    fn doc_freq(&self, key: &str) -> Result<u64, StoreError> {
+        self.0.key_df(key)
+    }
+    fn postings(
+        &self,
+        key: &str,
+        from_min: i64,
+        from_max: i64,
+        until_min: i64,
+        limit: usize,
+    ) -> Result<Vec<Posting>, StoreError> {
+        Ok(self
+            .0
+            .key_postings(key, from_min, from_max, until_min, limit)?
+            .into_iter()
+            .map(|p| Posting {
+                doc: p.doc,
+                case: p.case_id,
+                from: p.from_day,
+                until: p.until_day,
+            })
+            .collect())
+    }
+    fn places(&self, doc: i64) -> Result<Vec<String>, StoreError> {
+        self.0.document_places(doc)
+    }
+}
+
+/// What ingesting one document did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ingested {
+    /// Stored, in this case (new or joined).
+    Stored {
+        /// Its case.
+        case: i64,
+        /// It joined a case that was there before.
+        joined: bool,
+    },
+    /// The same document is already stored.
+    Unchanged,
+}
+
+/// Reads a document into entities and decides its case against `index`:
+/// the document to store and the case it joins (`None`: a new case), or
+/// `None` when the same document (same id, same text) is already stored.
+pub fn prepare(
+    index: &dyn DocumentIndex,
+    doc: &Doc,
+    at: &str,
+) -> Result<Option<(NewDocument, Option<i64>)>> {
+    let cfg = Config::default();
+    let sha = hex::encode(Sha256::digest(doc.text.as_bytes()));
+    let id = doc
+        .id
+        .clone()
+        .unwrap_or_else(|| format!("sha256:{}", &sha[..32]));
+    if index.document_sha(&id)?.as_deref() == Some(sha.as_str()) {
+        return Ok(None);
+    }
+    let ctx = context_of(doc);
+    let x = extract(&doc.text, &ctx);
+    let f = features(&x, ctx.published, &cfg);
+    let decision = link(&StoreIndex(index), &f, &cfg)?;
+    let extraction = serde_json::to_string(&x.entities)
+        .map_err(|e| Error::internal("failed to serialise an extraction", e))?;
+    let new = NewDocument {
+        id,
+        source: doc.source.clone(),
+        url: doc.url.clone(),
+        title: doc.title.clone(),
+        published: doc.published.clone(),
+        lang: doc.lang.clone(),
+        sha256: sha,
+        text: doc.text.clone(),
+        extraction,
+        keys: f.keys,
+        from_day: f.from,
+        until_day: f.until,
+        places: f.places,
+        ingested_at: at.to_string(),
+    };
+    Ok(Some((new, decision.case)))
+}
+
+/// Extracts, links and stores one document in a batch.
+pub fn ingest_doc(batch: &dyn DocumentBatch, doc: &Doc, at: &str) -> Result<Ingested> {
+    let Some((new, case)) = prepare(batch, doc, at)? else {
+        return Ok(Ingested::Unchanged);
+    };
+    let (_, stored) = batch.add_document(&new, case)?;
+    Ok(Ingested::Stored {
+        case: stored,
+        joined: case.is_some(),
+    })
+}
+
+/// Extracts, links and stores one document in its own transaction (used
+/// for documents that arrive one at a time).
+pub fn ingest_one(store: &dyn tearline_store::Store, doc: &Doc, at: &str) -> Result<Ingested> {
+    let mut out = Ingested::Unchanged;
+    let mut failed = None;
+    store.documents(&mut |b| {
+        match ingest_doc(b, doc, at) {
+            Ok(i) => out = i,
+            Err(e) => failed = Some(e),
+        }
+        Ok(())
+    })?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// The id under which a released report's text is stored as a document:
+/// one per report source, whatever audiences it went to.
+pub fn report_document_id(report_sha256: &str) -> String {
+    format!(
+        "report:{}",
+        report_sha256.get(..32).unwrap_or(report_sha256)
+    )
+}
+
+/// A parsed report as a document: its title and date from the front
+/// matter, its text the portions' text without markings or span markup.
+pub fn report_doc(report: &Report, report_sha256: &str) -> Doc {
+    let text = report
+        .portions()
+        .iter()
+        .map(|p| p.plain_text())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    Doc {
+        id: Some(report_document_id(report_sha256)),
+        source: report.name().to_string(),
+        url: None,
+        title: report.meta().title.clone(),
+        published: Some(stamp(report.meta().produced.with_timezone(&chrono::Utc))),
+        lang: None,
+        text,
+    }
+}
+
+/// What ingest reports as it goes.
+pub enum Progress<'a> {
+    /// About to read this many files of this many bytes.
+    Start {
+        /// Files.
+        files: usize,
+        /// Bytes.
+        bytes: u64,
+    },
+    /// Bytes read.
+    Read(u64),
+    /// A document was refused: where and why.
+    Refused(&'a str),
+    /// Documents stored so far.
+    Stored(usize),
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestSummary {
+    /// Documents stored.
+    pub stored: usize,
+    /// Of those, documents that joined an existing case.
+    pub joined: usize,
+    /// Documents already stored unchanged.
+    pub unchanged: usize,
+    /// Documents refused (each reported through the progress callback).
+    pub refused: usize,
+}
+
+impl Node {
+    /// Reads documents (.txt, .md, .html, .jsonl; directories are walked)
+    /// and links them into cases, in batches of 1,000 documents (each whole:
+    /// an interrupted run is simply run again). `published` dates documents
+    /// that give no date. A bad document is reported and the rest are read.
+    pub fn ingest(
+        &self,
+        caller: &Caller,
+        paths: &[PathBuf],
+        published: Option<&str>,
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<IngestSummary> {
+        let _ = caller;
+        if let Some(p) = published {
+            if parse_published(p).is_none() {
+                return Err(Error::bad(format!(
+                    "--published `{p}` is not a date (YYYY-MM-DD)"
+                )));
+            }
+        }
+        let files = files(paths)?;
+        let bytes = files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
+        progress(Progress::Start {
+            files: files.len(),
+            bytes,
+        });
+        let at = stamp(self.now());
+        let mut docs = files.iter().flat_map(|f| DocStream::open(f));
+        let mut sum = IngestSummary::default();
+        let mut failure: Option<Error> = None;
+        loop {
+            let mut more = false;
+            let written = self.store.documents(&mut |batch| {
+                let mut stored = 0;
+                while stored < BATCH {
+                    let Some((doc, read)) = docs.next() else {
+                        return Ok(());
+                    };
+                    progress(Progress::Read(read));
+                    let outcome =
+                        doc.map_err(|e| format!("{}: {}", e.at, e.reason))
+                            .and_then(|mut d| {
+                                if d.published.is_none() {
+                                    d.published = published.map(str::to_string);
+                                }
+                                ingest_doc(batch, &d, &at).map_err(|e| {
+                                    if e.code() == crate::Code::Internal {
+                                        failure.get_or_insert(e);
+                                        String::new()
+                                    } else {
+                                        format!("{}: {e}", d.source)
+                                    }
+                                })
+                            });
+                    match outcome {
+                        Ok(Ingested::Stored { joined, .. }) => {
+                            sum.stored += 1;
+                            sum.joined += usize::from(joined);
+                            stored += 1;
+                            progress(Progress::Stored(sum.stored));
+                        }
+                        Ok(Ingested::Unchanged) => sum.unchanged += 1,
+                        Err(_) if failure.is_some() => {
+                            return Err(StoreError::Aborted("a store failure".into()))
+                        }
+                        Err(msg) => {
+                            sum.refused += 1;
+                            progress(Progress::Refused(&msg));
+                        }
+                    }
+                }
+                more = true;
+                Ok(())
+            });
+            if let Err(e) = written {
+                return Err(failure.take().unwrap_or_else(|| e.into()));
+            }
+            if !more {
+                break;
+            }
+        }
+        Ok(sum)
+    }
+}

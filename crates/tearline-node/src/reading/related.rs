@@ -1,0 +1,189 @@
+//! What the node already holds on the same threat as a draft: stored
+//! documents and warnings sharing distinctive entities with it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tearline_extract::extract;
+use tearline_fuse::{features, Config};
+
+use super::files::{markdown_doc, text_of};
+use super::{context_of, read_file, report_document_id, Doc};
+use crate::{stamp, Error, Node, Result};
+
+/// A stored document related to a draft.
+#[derive(Debug, Serialize)]
+pub struct RelatedDoc {
+    /// Its number.
+    pub seq: i64,
+    /// Its id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its case.
+    pub case: i64,
+    /// When it was published.
+    pub published: Option<String>,
+    /// How much it shares with the draft (rarity-weighted).
+    pub score: f64,
+    /// Names of the entities it shares with the draft.
+    pub shared: Vec<String>,
+    /// If it was released as a warning: its number, state and window.
+    pub warning: Option<RelatedWarning>,
+}
+
+/// A related document that was released as a warning.
+#[derive(Debug, Serialize)]
+pub struct RelatedWarning {
+    /// The warning's number.
+    pub id: i64,
+    /// The audience it was released to.
+    pub audience: String,
+    /// Its state.
+    pub state: String,
+    /// The end of its window.
+    pub window_end: String,
+    /// The window is open, or ended within the last 30 days.
+    pub live: bool,
+    /// The window in words.
+    pub note: String,
+}
+
+impl Node {
+    /// Documents and warnings sharing distinctive entities with `doc`, best
+    /// first.
+    fn related_to(&self, doc: &Doc) -> Result<Vec<RelatedDoc>> {
+        let ctx = context_of(doc);
+        let cfg = Config::default();
+        let x = extract(&doc.text, &ctx);
+        let f = features(&x, ctx.published, &cfg);
+        let names: HashMap<&str, &str> = x
+            .entities
+            .iter()
+            .map(|e| (e.id.as_str(), e.name.as_str()))
+            .collect();
+        let n = self.store.document_count()?;
+        let own_id = doc.id.clone();
+        let mut score: HashMap<i64, (f64, Vec<String>)> = HashMap::new();
+        for key in &f.keys {
+            let Some(w) = tearline_fuse::key_weight(key, self.store.key_df(key)?, n, &cfg) else {
+                continue;
+            };
+            for d in self.store.key_documents(key, 200)? {
+                let s = score.entry(d).or_default();
+                s.0 += w;
+                s.1.push(key.clone());
+            }
+        }
+        let mut ranked: Vec<(i64, (f64, Vec<String>))> = score
+            .into_iter()
+            .filter(|(_, (_, shared))| tearline_fuse::shares_enough(shared))
+            .map(|(d, (s, keys))| {
+                let names = keys
+                    .iter()
+                    .map(|k| names.get(k.as_str()).map_or(k.clone(), |n| n.to_string()))
+                    .collect();
+                (d, (s, names))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(b.0.cmp(&a.0)));
+        // Warnings by the document their report was stored as.
+        let now = self.now();
+        let releases = self.store.releases()?;
+        let mut warnings: HashMap<String, Vec<RelatedWarning>> = HashMap::new();
+        for rec in self.store.warnings()? {
+            let Some(release) = releases.iter().find(|r| r.id == rec.id) else {
+                continue;
+            };
+            let w = tearline_lifecycle::apply::warning(&rec)?;
+            let end = w.window_end();
+            let state = w.state(now);
+            let ended_ago = (now - end).num_days();
+            let live = state.is_open() && (now < end || ended_ago <= 30);
+            let note = if now < end {
+                format!("window open, ends {}", end.format("%Y-%m-%d %H:%M UTC"))
+            } else {
+                format!("window ended {ended_ago} day(s) ago")
+            };
+            warnings
+                .entry(report_document_id(&release.release.report_sha256))
+                .or_default()
+                .push(RelatedWarning {
+                    id: rec.id,
+                    audience: rec.warning.audience.clone(),
+                    state: state.to_string(),
+                    window_end: stamp(end),
+                    live,
+                    note,
+                });
+        }
+        let mut out = Vec::new();
+        for (seq, (s, shared)) in ranked.into_iter().take(40) {
+            let Some(d) = self.store.document(seq)? else {
+                continue;
+            };
+            if own_id.as_deref() == Some(d.doc.id.as_str()) {
+                continue;
+            }
+            let mut ws = warnings.remove(&d.doc.id).unwrap_or_default();
+            ws.sort_by_key(|w| std::cmp::Reverse(w.id));
+            out.push(RelatedDoc {
+                seq,
+                id: d.doc.id,
+                title: d.doc.title,
+                case: d.case_id,
+                published: d.doc.published,
+                score: s,
+                shared,
+                warning: ws.into_iter().next(),
+            });
+            if out.len() == 15 {
+                break;
+            }
+        }
+        // Live warnings first, then by score.
+        out.sort_by(|a, b| {
+            let live = |r: &RelatedDoc| r.warning.as_ref().is_some_and(|w| w.live);
+            live(b).cmp(&live(a)).then(b.score.total_cmp(&a.score))
+        });
+        Ok(out)
+    }
+
+    /// What the node holds on the same threat as the draft at `path` (one
+    /// document; undated drafts are dated now; the draft's own stored copy,
+    /// if it was released, is left out).
+    pub fn related_file(&self, path: &Path) -> Result<Vec<RelatedDoc>> {
+        let mut docs = read_file(path);
+        let doc = match docs.pop() {
+            Some(Ok(d)) if docs.is_empty() => d,
+            Some(Err(e)) => return Err(Error::bad(format!("{}: {}", e.at, e.reason))),
+            _ => {
+                return Err(Error::bad(format!(
+                    "`{}` must hold one document",
+                    path.display()
+                )))
+            }
+        };
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::bad(format!("failed to read `{}`: {e}", path.display())))?;
+        self.related_of(doc, &bytes)
+    }
+
+    /// Documents and warnings related to a draft report held in memory (it
+    /// need not parse as a report).
+    pub fn related_text(&self, name: &str, bytes: &[u8]) -> Result<Vec<RelatedDoc>> {
+        let text =
+            text_of(name, bytes).map_err(|e| Error::bad(format!("{}: {}", e.at, e.reason)))?;
+        self.related_of(markdown_doc(name, &text), bytes)
+    }
+
+    fn related_of(&self, mut doc: Doc, bytes: &[u8]) -> Result<Vec<RelatedDoc>> {
+        if doc.published.is_none() {
+            doc.published = Some(stamp(self.now()));
+        }
+        doc.id = Some(report_document_id(&hex::encode(Sha256::digest(bytes))));
+        self.related_to(&doc)
+    }
+}

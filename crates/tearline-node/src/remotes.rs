@@ -1,0 +1,361 @@
+//! Remotes: TAXII servers this node reads releases from — pulling with
+//! `sync`, answering with acknowledgements, measures and feedback, and
+//! listing what was received.
+
+use serde_json::json;
+use tearline_exchange::{Auth, Remote, SyncError};
+use tearline_model::{Audience, Level};
+use tearline_store::{Collection, ObjectQuery, RemoteRecord, VersionMatch};
+
+use crate::reading::{Doc, Ingested};
+use crate::{stamp, Caller, Code, Error, Node, Result};
+
+/// A remote to add.
+#[derive(Debug, Clone, Default)]
+pub struct RemoteInput {
+    /// Our name for it.
+    pub name: String,
+    /// Its URL.
+    pub url: String,
+    /// HTTP Basic user name (with `password`).
+    pub user: Option<String>,
+    /// HTTP Basic password.
+    pub password: Option<String>,
+    /// A bearer token (instead of Basic).
+    pub token: Option<String>,
+    /// Its public key: pulled objects must carry valid signatures.
+    pub key: Option<String>,
+    /// Collections to pull (default: every collection we may read but not
+    /// write).
+    pub collections: Vec<String>,
+}
+
+/// A remote as listed (never its secrets).
+#[derive(Debug, Clone)]
+pub struct RemoteView {
+    /// Its name.
+    pub name: String,
+    /// Its URL.
+    pub url: String,
+    /// `basic` or `bearer`.
+    pub auth: &'static str,
+    /// Its public key, if objects are verified.
+    pub key: Option<String>,
+    /// The collections pulled (empty: every readable one).
+    pub collections: Vec<String>,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone)]
+pub struct Synced {
+    /// Objects received.
+    pub pulled: usize,
+    /// Pages fetched.
+    pub pages: usize,
+    /// Collections read.
+    pub collections: usize,
+    /// Responses sent.
+    pub pushed: usize,
+    /// Received reports read and linked into cases.
+    pub linked: usize,
+    /// Received reports that could not be linked, and why.
+    pub not_linked: Vec<String>,
+}
+
+/// A report received from a remote.
+#[derive(Debug, Clone)]
+pub struct ReceivedReport {
+    /// Its STIX id.
+    pub id: String,
+    /// Its title.
+    pub name: String,
+    /// When it was published.
+    pub published: Option<String>,
+    /// Its TLP marking, as the sender's extension gives it.
+    pub marking: Option<String>,
+    /// The end of its validity window, if it is a warning.
+    pub valid_until: Option<String>,
+    /// When this node received it.
+    pub received: String,
+}
+
+fn remote_of(r: RemoteRecord) -> Result<Remote> {
+    let name = r.name.clone();
+    let auth = match (r.user, r.password, r.token) {
+        (_, _, Some(t)) => Auth::Bearer(t),
+        (Some(user), Some(password), None) => Auth::Basic { user, password },
+        _ => return Err(Error::bad(format!("remote `{name}` has no credentials"))),
+    };
+    let key = r
+        .key
+        .as_deref()
+        .map(tearline_stix::import_key)
+        .transpose()
+        .map_err(|m| Error::bad(format!("remote `{name}`: {m}")))?;
+    Ok(Remote {
+        name: r.name,
+        url: r.url,
+        auth,
+        key,
+        collections: r.collections,
+    })
+}
+
+fn text(v: &serde_json::Value) -> Option<String> {
+    v.as_str().map(str::to_string)
+}
+
+impl Node {
+    fn remote_record(&self, name: &str) -> Result<RemoteRecord> {
+        self.store
+            .remotes()?
+            .into_iter()
+            .find(|r| r.name == name)
+            .ok_or_else(|| {
+                Error::bad(format!(
+                    "no remote `{name}`: add one with `tearline remote add`"
+                ))
+            })
+    }
+
+    /// Adds a remote; its credentials are kept in the store.
+    pub fn remote_add(&self, caller: &Caller, r: &RemoteInput) -> Result<()> {
+        caller.may_configure()?;
+        let name = Audience::new(&r.name, Level::Clear, false)
+            .map_err(|e| Error::bad(e.to_string().replace("audience name", "remote name")))?
+            .name()
+            .to_string();
+        if !(r.url.starts_with("http://") || r.url.starts_with("https://")) {
+            return Err(Error::bad(format!(
+                "remote URL `{}` must start with http:// or https://",
+                r.url
+            )));
+        }
+        match (&r.user, &r.password, &r.token) {
+            (Some(_), Some(_), None) | (None, None, Some(_)) => {}
+            _ => return Err(Error::bad("give either --user and --password, or --token")),
+        }
+        if let Some(k) = &r.key {
+            tearline_stix::import_key(k).map_err(|m| Error::bad(format!("--key: {m}")))?;
+        }
+        let rec = RemoteRecord {
+            name: name.clone(),
+            url: r.url.clone(),
+            user: r.user.clone(),
+            password: r.password.clone(),
+            token: r.token.clone(),
+            key: r.key.clone(),
+            collections: r.collections.clone(),
+            added_at: stamp(self.now()),
+        };
+        let entry = self.entry(
+            caller,
+            "remote.add",
+            &name,
+            json!({ "url": r.url, "verifies_signatures": r.key.is_some() }),
+        );
+        self.store.remote_add(&rec, entry).map_err(|e| match e {
+            tearline_store::StoreError::Conflict(m) => Error::bad(m),
+            other => other.into(),
+        })
+    }
+
+    /// Every remote, by name.
+    pub fn remotes(&self, _caller: &Caller) -> Result<Vec<RemoteView>> {
+        Ok(self
+            .store
+            .remotes()?
+            .into_iter()
+            .map(|r| RemoteView {
+                auth: if r.token.is_some() { "bearer" } else { "basic" },
+                name: r.name,
+                url: r.url,
+                key: r.key,
+                collections: r.collections,
+            })
+            .collect())
+    }
+
+    /// Removes a remote.
+    pub fn remote_remove(&self, caller: &Caller, name: &str) -> Result<()> {
+        caller.may_configure()?;
+        let entry = self.entry(caller, "remote.remove", name, json!({}));
+        if !self.store.remote_remove(name, entry)? {
+            return Err(Error::bad(format!("no remote `{name}`")));
+        }
+        Ok(())
+    }
+
+    /// Pulls a remote's releases to this node (signatures verified when its
+    /// key is known), pushes our queued responses, and reads the received
+    /// reports into cases.
+    pub fn sync(&self, caller: &Caller, name: &str) -> Result<Synced> {
+        let remote = remote_of(self.remote_record(name)?)?;
+        let rep = match remote.sync(&*self.store, self.now(), 1000) {
+            Ok(rep) => rep,
+            Err(SyncError::Tampered { url, source }) => {
+                return Err(Error::new(
+                    Code::Signature,
+                    format!("sync with `{name}` refused a page from {url}: {source}"),
+                ))
+            }
+            Err(SyncError::Store(e)) => return Err(e.into()),
+            Err(e) => {
+                return Err(Error::new(
+                    Code::Remote,
+                    format!("sync with `{name}` failed: {e}"),
+                ))
+            }
+        };
+        self.store.audit(self.entry(
+            caller,
+            "remote.sync",
+            name,
+            json!({ "pulled": rep.pulled, "pushed": rep.pushed, "pages": rep.pages }),
+        ))?;
+        let (linked, not_linked) = self.link_received(name)?;
+        Ok(Synced {
+            pulled: rep.pulled,
+            pages: rep.pages,
+            collections: rep.collections.len(),
+            pushed: rep.pushed,
+            linked,
+            not_linked,
+        })
+    }
+
+    /// The latest version of every report received from `name`.
+    fn received_objects(&self, name: &str) -> Result<Vec<tearline_store::StoredObject>> {
+        let q = ObjectQuery {
+            added_after: None,
+            ids: vec![],
+            types: vec!["report".into()],
+            versions: VersionMatch::Last,
+            spec_versions: vec![],
+            after_seq: None,
+            limit: 100_000,
+        };
+        Ok(self
+            .store
+            .objects(&Collection::Received(name.to_string()), &q)?
+            .objects)
+    }
+
+    /// Reads every report received from `name` into the node's documents,
+    /// so that a partner's warning is linked to the node's own reporting on
+    /// the same threat. Unchanged reports are skipped.
+    fn link_received(&self, name: &str) -> Result<(usize, Vec<String>)> {
+        let at = stamp(self.now());
+        let mut docs = Vec::new();
+        for o in self.received_objects(name)? {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&o.object.json) else {
+                continue;
+            };
+            let title = v["name"].as_str().unwrap_or("").to_string();
+            let body = v["description"].as_str().unwrap_or("");
+            if title.is_empty() && body.is_empty() {
+                continue;
+            }
+            docs.push(Doc {
+                id: Some(format!("received:{name}:{}", o.object.id)),
+                source: format!("remote {name}: {}", o.object.id),
+                url: None,
+                published: text(&v["published"]).or_else(|| text(&v["created"])),
+                lang: text(&v["lang"]),
+                text: format!("{title}\n\n{body}"),
+                title,
+            });
+        }
+        let (mut stored, mut failed) = (0, Vec::new());
+        for d in &docs {
+            match crate::reading::ingest_one(&*self.store, d, &at) {
+                Ok(Ingested::Stored { .. }) => stored += 1,
+                Ok(Ingested::Unchanged) => {}
+                Err(e) => failed.push(format!("{}: {e}", d.source)),
+            }
+        }
+        Ok((stored, failed))
+    }
+
+    /// Queues an acknowledgement, measures taken or feedback on a report
+    /// received from `remote`; `sync` sends it. The response is checked
+    /// against this node's registry and signed with its key.
+    pub fn respond(
+        &self,
+        caller: &Caller,
+        remote: &str,
+        report_id: &str,
+        kind: &str,
+        text: &str,
+    ) -> Result<String> {
+        self.remote_record(remote)?;
+        if !matches!(kind, "acknowledgement" | "measures" | "feedback") {
+            return Err(Error::bad(format!(
+                "--kind `{kind}`: expected acknowledgement, measures or feedback"
+            )));
+        }
+        let _: tearline_stix::StixId = report_id
+            .parse()
+            .ok()
+            .filter(|id: &tearline_stix::StixId| id.object_type() == "report")
+            .ok_or_else(|| Error::bad(format!("`{report_id}` is not a report id (report--...)")))?;
+        let now = self.now();
+        let st = tearline_stix::stix_time(now);
+        let id = tearline_stix::StixId::random("note");
+        let mut bundle = json!({"type": "bundle", "id": tearline_stix::StixId::random("bundle"), "objects": [{
+            "type": "note",
+            "spec_version": "2.1",
+            "id": id,
+            "created": st,
+            "modified": st,
+            "content": text,
+            "object_refs": [report_id],
+            "extensions": { tearline_stix::TEARLINE_EXTENSION: { "extension_type": "property-extension", "lifecycle": kind } },
+        }]});
+        // What we send a remote is checked against our registry too.
+        let registry = self.registry()?;
+        let hits = registry.find(&bundle.to_string());
+        if !hits.is_empty() {
+            let lines = hits
+                .iter()
+                .map(|(_, t)| format!("the response holds a registered {} term", t.kind))
+                .collect();
+            return Err(Error::new(
+                Code::Leak,
+                "response refused by the leak check; nothing was queued",
+            )
+            .with_details(lines));
+        }
+        tearline_stix::sign_bundle(&mut bundle, self.key());
+        let obj = tearline_exchange::stix_object(&bundle["objects"][0])
+            .map_err(|m| Error::new(Code::Internal, format!("bug: {m}")))?;
+        let entry = self.entry(
+            caller,
+            "remote.respond",
+            remote,
+            json!({ "kind": kind, "report": report_id, "note": id }),
+        );
+        self.store
+            .queue_responses(remote, &[obj], &stamp(now), entry)?;
+        Ok(id.to_string())
+    }
+
+    /// The reports received from `remote`.
+    pub fn received(&self, _caller: &Caller, remote: &str) -> Result<Vec<ReceivedReport>> {
+        self.remote_record(remote)?;
+        let mut rows = Vec::new();
+        for o in self.received_objects(remote)? {
+            let v: serde_json::Value = serde_json::from_str(&o.object.json).unwrap_or_default();
+            let ext = &v["extensions"][tearline_stix::TEARLINE_EXTENSION];
+            rows.push(ReceivedReport {
+                id: o.object.id,
+                name: v["name"].as_str().unwrap_or("").to_string(),
+                published: text(&v["published"]),
+                marking: text(&ext["marking"]),
+                valid_until: text(&ext["valid_until"]),
+                received: o.date_added,
+            });
+        }
+        Ok(rows)
+    }
+}

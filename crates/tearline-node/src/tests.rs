@@ -1,0 +1,286 @@
+//! The service layer over a node in a temporary directory.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use tearline_store::Collection;
+
+use super::*;
+use crate::reports::{read_report, Format, ReleaseInput, Released};
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-20T09:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn example(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+}
+
+fn node(dir: &Path) -> Node {
+    Node::init(
+        dir,
+        "Test node",
+        &Caller::operator("ana"),
+        fixed_clock(t0()),
+    )
+    .unwrap()
+}
+
+/// Everything a release could have written.
+fn written(n: &Node) -> (usize, usize, usize, u64, usize) {
+    let s = n.store();
+    let q = tearline_store::ObjectQuery {
+        added_after: None,
+        ids: vec![],
+        types: vec![],
+        versions: tearline_store::VersionMatch::All,
+        spec_versions: vec![],
+        after_seq: None,
+        limit: 10_000,
+    };
+    let objects: usize = n
+        .audiences()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            s.objects(&Collection::Read(a.name().into()), &q)
+                .unwrap()
+                .objects
+                .len()
+        })
+        .sum();
+    (
+        s.releases().unwrap().len(),
+        s.warnings().unwrap().len(),
+        objects,
+        s.document_count().unwrap(),
+        s.audit_log().unwrap().len(),
+    )
+}
+
+fn input<'a>(report: &'a tearline_model::Report, src: &'a [u8], to: &'a str) -> ReleaseInput<'a> {
+    ReleaseInput {
+        report,
+        source: src,
+        audience: to,
+        format: Format::Md,
+        output: None,
+        supersedes: None,
+        draft: None,
+    }
+}
+
+#[test]
+fn a_node_is_created_opened_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path());
+    assert_eq!(n.info().name, "Test node");
+    assert!(dir.path().join(KEY).exists());
+    drop(n);
+    let n = Node::open(dir.path(), fixed_clock(t0())).unwrap();
+    let v = n.verify_audit(&Caller::operator("ana")).unwrap();
+    assert_eq!(v.entries, 2, "node.init and key.create");
+    assert!(Node::init(
+        dir.path(),
+        "again",
+        &Caller::operator("ana"),
+        system_clock()
+    )
+    .is_err());
+}
+
+#[test]
+fn an_older_node_moves_its_files_into_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join(SETTINGS),
+        "[node]\nname = \"Old node\"\ncreated = \"2026-01-01T00:00:00Z\"\n\n[exchange]\npage_size = 50\n\n[[audience]]\nname = \"internal\"\nmax = \"TLP:RED\"\nsources = true\n\n[[audience]]\nname = \"north\"\nmax = \"TLP:AMBER\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("remotes.toml"),
+        "[[remote]]\nname = \"sender\"\nurl = \"http://127.0.0.1:9\"\nuser = \"north\"\npassword = \"pw\"\n",
+    )
+    .unwrap();
+    // The old head file names an entry the log no longer holds: the log
+    // was cut short before the node moved, and that must still show.
+    std::fs::write(d.join("audit.head"), "7 abcd\n").unwrap();
+    std::fs::write(d.join(KEY), "11".repeat(32)).unwrap();
+    let n = Node::open(d, fixed_clock(t0())).unwrap();
+    assert_eq!(n.info().name, "Old node");
+    assert_eq!(n.settings().exchange.page_size, 50);
+    let names: Vec<String> = n
+        .audiences()
+        .unwrap()
+        .iter()
+        .map(|a| a.name().to_string())
+        .collect();
+    assert_eq!(names, ["internal", "north"]);
+    let me = Caller::operator("ana");
+    assert_eq!(n.remotes(&me).unwrap()[0].name, "sender");
+    assert!(!d.join("remotes.toml").exists());
+    assert!(!d.join("audit.head").exists());
+    let text = std::fs::read_to_string(d.join(SETTINGS)).unwrap();
+    assert!(
+        !text.contains("[node]") && !text.contains("[[audience]]"),
+        "{text}"
+    );
+    let e = n.verify_audit(&me).unwrap_err();
+    assert_eq!(e.code(), Code::Audit);
+    assert!(e.message().contains("entry 7"), "{}", e.message());
+    // Opening again changes nothing more.
+    drop(n);
+    Node::open(d, fixed_clock(t0())).unwrap();
+}
+
+#[test]
+fn a_release_to_a_directory_records_and_delivers_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path());
+    let (report, src) = read_report(&example("embassy-warning.md")).unwrap();
+    let before = written(&n);
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let mut i = input(&report, &src, "liaison");
+    i.output = Some(&out_dir);
+    let e = n.release(&Caller::operator("ana"), &i).err().unwrap();
+    assert_eq!(e.code(), Code::BadInput, "{e}");
+    assert!(e.message().contains("is a directory"), "{e}");
+    // A directory that cannot be written is refused the same way.
+    let missing = dir.path().join("no/such/dir/out.md");
+    i.output = Some(&missing);
+    assert!(n.release(&Caller::operator("ana"), &i).is_err());
+    assert_eq!(written(&n), before, "nothing recorded, delivered or opened");
+    // And to a file it is whole: recorded, delivered, a warning opened,
+    // the report stored as a document, the file in place.
+    let file = out_dir.join("liaison.md");
+    i.output = Some(&file);
+    let Released::Issued(done) = n.release(&Caller::operator("ana"), &i).unwrap() else {
+        panic!("no two-person rule here");
+    };
+    assert_eq!(std::fs::read(&file).unwrap(), done.bytes);
+    let after = written(&n);
+    assert_eq!((after.0, after.1, after.3), (1, 1, 1));
+    assert!(after.2 > 0);
+    n.verify_audit(&Caller::operator("ana")).unwrap();
+}
+
+#[test]
+fn the_two_person_rule_binds_the_operator() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(node(dir.path()));
+    let mut s = Settings::default();
+    s.workbench.two_person_rule = true;
+    settings::write(dir.path(), &s).unwrap();
+    let n = Node::open(dir.path(), fixed_clock(t0())).unwrap();
+    let (ana, rhea) = (Caller::operator("ana"), Caller::operator("rhea"));
+    let (report, src) = read_report(&example("embassy-warning.md")).unwrap();
+    // Internal is not held.
+    assert!(matches!(
+        n.release(&ana, &input(&report, &src, "internal")).unwrap(),
+        Released::Issued(_)
+    ));
+    let Released::Requested(r) = n.release(&ana, &input(&report, &src, "liaison")).unwrap() else {
+        panic!("a release to liaison waits for a second person");
+    };
+    assert_eq!(n.store().releases().unwrap().len(), 1);
+    let e = n.approve(&ana, r.id, "", Format::Stix, None).err().unwrap();
+    assert_eq!(e.code(), Code::Forbidden, "{e}");
+    let done = n.approve(&rhea, r.id, "ok", Format::Md, None).unwrap();
+    assert_eq!(done.record.actor, "rhea");
+    let got = n.store().request(r.id).unwrap().unwrap();
+    assert_eq!(
+        (got.state.as_str(), got.release_id),
+        ("released", Some(done.record.id))
+    );
+    assert_eq!(
+        n.approve(&rhea, r.id, "", Format::Md, None)
+            .err()
+            .unwrap()
+            .code(),
+        Code::Conflict,
+        "decided once"
+    );
+    // A rejected request releases nothing.
+    let Released::Requested(r2) = n.release(&ana, &input(&report, &src, "public")).unwrap() else {
+        panic!("held");
+    };
+    n.reject(&rhea, r2.id, "too specific").unwrap();
+    assert_eq!(n.store().request(r2.id).unwrap().unwrap().state, "rejected");
+    assert_eq!(n.store().releases().unwrap().len(), 2);
+    let log = n.store().audit_log().unwrap();
+    for action in [
+        "release.request",
+        "release.approve",
+        "release.request.released",
+        "release.reject",
+    ] {
+        assert!(log.iter().any(|e| e.entry.action == action), "{action}");
+    }
+    n.verify_audit(&ana).unwrap();
+}
+
+#[test]
+fn roles_are_checked_by_the_service_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path());
+    let analyst = Caller::user("ana", Role::Analyst);
+    let (report, src) = read_report(&example("embassy-warning.md")).unwrap();
+    let e = n
+        .release(&analyst, &input(&report, &src, "public"))
+        .err()
+        .unwrap();
+    assert_eq!(e.code(), Code::Forbidden);
+    assert!(n
+        .release(&analyst, &input(&report, &src, "internal"))
+        .is_ok());
+    assert_eq!(
+        n.protect_add(&analyst, "SAPPHIRE", "source")
+            .err()
+            .unwrap()
+            .code(),
+        Code::Forbidden
+    );
+    assert_eq!(
+        n.verify_audit(&analyst).err().unwrap().code(),
+        Code::Forbidden
+    );
+    let w = n.warnings(&analyst).unwrap()[0].id;
+    let e = n
+        .close_warning(&analyst, w, tearline_lifecycle::Outcome::Confirmed, "")
+        .err()
+        .unwrap();
+    assert_eq!(e.code(), Code::Forbidden);
+}
+
+#[test]
+fn a_re_issue_closes_the_old_warning_in_its_own_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path());
+    let me = Caller::operator("ana");
+    let (report, src) = read_report(&example("embassy-warning.md")).unwrap();
+    let Released::Issued(first) = n.release(&me, &input(&report, &src, "liaison")).unwrap() else {
+        panic!()
+    };
+    let mut again = input(&report, &src, "liaison");
+    again.supersedes = first.warning;
+    let Released::Issued(second) = n.release(&me, &again).unwrap() else {
+        panic!()
+    };
+    assert_eq!(second.superseded, first.warning);
+    let old = n.warning(&me, first.record.id).unwrap();
+    assert_eq!(old.row.state.name(), "closed");
+    assert!(old
+        .events
+        .iter()
+        .any(|e| e.text == format!("re-issued as release {}", second.record.id)));
+    // A closed warning cannot be superseded again; nothing is written.
+    let before = written(&n);
+    assert!(n.release(&me, &again).is_err());
+    assert_eq!(written(&n), before);
+}

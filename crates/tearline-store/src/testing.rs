@@ -1,0 +1,857 @@
+//! The conformance suite: what every [`Store`] implementation must do.
+//!
+//! An implementation's tests call [`conformance`] with a function that
+//! makes a fresh, empty store; every check runs on its own store and
+//! panics with the check's name and what went wrong. The suite speaks only
+//! the trait, so it runs unchanged against SQLite, PostgreSQL or any other
+//! backend.
+//!
+//! ```text
+//! #[test]
+//! fn sqlite_keeps_the_contract() {
+//!     let dir = tempfile::tempdir().unwrap();
+//!     let n = std::cell::Cell::new(0);
+//!     tearline_store::testing::conformance(&|| {
+//!         n.set(n.get() + 1);
+//!         Box::new(SqliteStore::open(&dir.path().join(format!("{}.db", n.get()))).unwrap())
+//!     });
+//! }
+//! ```
+
+use tearline_model::{parse_report, Audience, Level, ProtectedTerm, TermKind};
+use tearline_release::{clear, ClearedObjects, LeakGuard, Registry, Release, Rendered};
+
+use crate::*;
+
+/// Makes a fresh, empty store.
+pub type MakeStore<'a> = &'a dyn Fn() -> Box<dyn Store>;
+
+/// One check of the contract, by name.
+type Check = (&'static str, fn(&dyn Store));
+
+/// Runs every check of the contract, each on a fresh store.
+pub fn conformance(make: MakeStore<'_>) {
+    let checks: [Check; 14] = [
+        ("node and audiences", node_and_audiences),
+        (
+            "every write appends to the audit log and moves its head",
+            audit_head_follows_writes,
+        ),
+        ("the audit head only moves forward", audit_head_only_rises),
+        ("a release is one transaction", release_is_one_transaction),
+        (
+            "a release whose last step fails stores nothing",
+            failed_release_stores_nothing,
+        ),
+        (
+            "a release's objects go to the audience they were cleared for",
+            release_keeps_its_audience,
+        ),
+        (
+            "a stale re-issue is refused whole",
+            stale_supersede_is_refused,
+        ),
+        (
+            "only a release writes to a read collection",
+            read_collections_are_release_only,
+        ),
+        (
+            "collections page, filter and match versions",
+            collections_page_and_filter,
+        ),
+        (
+            "warning events are serialised",
+            warning_events_are_serialised,
+        ),
+        ("a request is decided once", requests_are_decided_once),
+        (
+            "partners, remotes and the generation",
+            partners_remotes_generation,
+        ),
+        ("document batches are whole or absent", document_batches),
+        ("sync cursors and queued responses", cursors_and_responses),
+    ];
+    for (name, check) in checks {
+        let store = make();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&*store)));
+        if let Err(e) = outcome {
+            let why = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            panic!("store conformance: {name}: {why}");
+        }
+    }
+}
+
+const AT: &str = "2026-03-20T09:00:00.000Z";
+
+fn entry(action: &str) -> NewAuditEntry {
+    NewAuditEntry {
+        at: AT.into(),
+        actor: "tester".into(),
+        action: action.into(),
+        subject: "s".into(),
+        detail: "{}".into(),
+    }
+}
+
+fn created(s: &dyn Store) {
+    let info = NodeInfo {
+        name: "Test node".into(),
+        created: AT.into(),
+    };
+    assert!(s
+        .create_node(&info, &Audience::defaults(), entry("node.init"))
+        .unwrap());
+}
+
+fn audience(name: &str, max: Level) -> Audience {
+    Audience::new(name, max, false).unwrap()
+}
+
+/// The log verifies against the recorded head, which is its last entry.
+fn verified(s: &dyn Store) -> usize {
+    let log = s.audit_log().unwrap();
+    let head = s.audit_head().unwrap();
+    match (log.last(), &head) {
+        (Some(last), Some((seq, hash))) => {
+            assert_eq!(
+                (last.seq, &last.hash),
+                (*seq, hash),
+                "the head is the last entry"
+            )
+        }
+        (None, None) => {}
+        (last, head) => panic!(
+            "log ends at {:?} but the head is {head:?}",
+            last.map(|e| e.seq)
+        ),
+    }
+    verify_chain(&log, head.as_ref().map(|(s, h)| (*s, h.as_str()))).unwrap()
+}
+
+/// A release of a small warning to `audience`, cleared by the leak check.
+fn cleared(audience_name: &str, max: Level, title: &str) -> ClearedObjects {
+    let src = format!(
+        "---\ntitle: {title}\nproduced: 2026-03-20T08:00:00Z\nvalid_until: 2026-03-22T08:00:00Z\n---\n\n\
+         (TLP:CLEAR) [Wilayat Khorasan]{{actor}} plans attacks on [concerts]{{target}} in [Moscow]{{place}}.\n"
+    );
+    let report = parse_report("t.md", src.as_bytes()).unwrap();
+    let a = audience(audience_name, max);
+    let registry = Registry::new(vec![]);
+    let release = Release::build(&report, &a, &registry);
+    let guard = LeakGuard::new(&report, &a, &registry);
+    let producer = tearline_stix::Producer::new("Test node", chrono::Utc::now());
+    let bundle = tearline_stix::bundle(&release, &producer, chrono::Utc::now());
+    clear(&guard, &release, Rendered::Json(bundle), None)
+        .unwrap()
+        .stix_objects()
+        .unwrap()
+}
+
+fn new_release(audience: &str) -> NewRelease {
+    NewRelease {
+        audience: audience.into(),
+        format: "stix".into(),
+        report_name: "t.md".into(),
+        report_title: "Warning".into(),
+        report_sha256: "aa".into(),
+        content_sha256: "bb".into(),
+        output: None,
+    }
+}
+
+fn event(kind: &str) -> StoredEvent {
+    StoredEvent {
+        at: AT.into(),
+        actor: "tester".into(),
+        event: format!("{{\"kind\":\"{kind}\"}}"),
+    }
+}
+
+fn document(id: &str, keys: &[&str], day: i64) -> NewDocument {
+    NewDocument {
+        id: id.into(),
+        source: "t".into(),
+        url: None,
+        title: id.into(),
+        published: Some("2024-03-23".into()),
+        lang: None,
+        sha256: format!("sha-{id}"),
+        text: format!("text of {id}"),
+        extraction: "[]".into(),
+        keys: keys.iter().map(|k| k.to_string()).collect(),
+        from_day: Some(day),
+        until_day: Some(day + 1),
+        places: vec!["city:1".into()],
+        ingested_at: AT.into(),
+    }
+}
+
+fn query(limit: usize) -> ObjectQuery {
+    ObjectQuery {
+        added_after: None,
+        ids: vec![],
+        types: vec![],
+        versions: VersionMatch::All,
+        spec_versions: vec![],
+        after_seq: None,
+        limit,
+    }
+}
+
+fn status(owner: &str) -> EnvelopeStatus {
+    EnvelopeStatus {
+        id: format!("status-{owner}-{}", AT),
+        owner: owner.into(),
+        request_timestamp: AT.into(),
+        successes: vec![],
+        failures: vec![],
+    }
+}
+
+fn note(id: &str, modified: &str) -> NewObject {
+    let json = format!(
+        "{{\"type\":\"note\",\"spec_version\":\"2.1\",\"id\":\"{id}\",\"created\":\"2026-03-20T08:00:00.000Z\",\"modified\":\"{modified}\",\"content\":\"x\"}}"
+    );
+    NewObject {
+        id: id.into(),
+        object_type: "note".into(),
+        version: modified.into(),
+        spec_version: "2.1".into(),
+        json,
+    }
+}
+
+fn node_and_audiences(s: &dyn Store) {
+    assert_eq!(s.node().unwrap(), None);
+    created(s);
+    let info = s.node().unwrap().unwrap();
+    assert_eq!(info.name, "Test node");
+    assert!(
+        !s.create_node(&info, &[], entry("node.init")).unwrap(),
+        "a node is created once"
+    );
+    assert_eq!(s.audiences().unwrap(), Audience::defaults());
+    let g = s.generation().unwrap();
+    assert!(s
+        .audience_add(&audience("north", Level::Amber), entry("a"))
+        .unwrap());
+    assert!(!s
+        .audience_add(&audience("north", Level::Green), entry("a"))
+        .unwrap());
+    let g2 = s.generation().unwrap();
+    assert_ne!(g, g2, "adding an audience changes the generation");
+    assert!(s
+        .audience_update(&audience("north", Level::Green), entry("a"))
+        .unwrap());
+    assert!(!s
+        .audience_update(&audience("nobody", Level::Green), entry("a"))
+        .unwrap());
+    assert_ne!(g2, s.generation().unwrap());
+    let names: Vec<_> = s.audiences().unwrap();
+    assert_eq!(names.last().unwrap().max(), Level::Green);
+    assert_eq!(names.len(), 4, "in the order added");
+    assert!(s.audience_remove("north", entry("a")).unwrap());
+    assert!(!s.audience_remove("north", entry("a")).unwrap());
+    assert_eq!(verified(s), 4);
+}
+
+fn audit_head_follows_writes(s: &dyn Store) {
+    assert_eq!(s.audit_head().unwrap(), None);
+    created(s);
+    let t = ProtectedTerm {
+        term: "SAPPHIRE".into(),
+        kind: TermKind::Source,
+    };
+    assert!(s.protect_add(&t, "sapphire", entry("protect.add")).unwrap());
+    assert!(!s.protect_add(&t, "sapphire", entry("protect.add")).unwrap());
+    assert_eq!(s.protected_terms().unwrap()[0].term, t);
+    let e = s.audit(entry("on.its.own")).unwrap();
+    assert_eq!(s.audit_head().unwrap(), Some((e.seq, e.hash.clone())));
+    let u = User {
+        name: "ana".into(),
+        role: "analyst".into(),
+        password_hash: "h".into(),
+        created_at: AT.into(),
+        updated_at: AT.into(),
+    };
+    s.user_add(&u, entry("user.add")).unwrap();
+    assert!(s.user_add(&u, entry("user.add")).is_err());
+    let d = s
+        .draft_save(None, "Draft", "body", "ana", AT, entry("draft.save"))
+        .unwrap();
+    assert_eq!(s.draft(d).unwrap().unwrap().body, "body");
+    assert!(s
+        .draft_save(Some(d + 100), "x", "y", "ana", AT, entry("draft.save"))
+        .is_err());
+    assert!(s
+        .protect_remove("sapphire", entry("protect.remove"))
+        .unwrap());
+    assert!(!s
+        .protect_remove("sapphire", entry("protect.remove"))
+        .unwrap());
+    // node, term, own, user, draft, removal: one entry each.
+    assert_eq!(verified(s), 6);
+}
+
+fn audit_head_only_rises(s: &dyn Store) {
+    created(s);
+    let e = s.audit(entry("x")).unwrap();
+    s.raise_audit_head(1, "not the hash").unwrap();
+    assert_eq!(
+        s.audit_head().unwrap(),
+        Some((e.seq, e.hash.clone())),
+        "never lowered"
+    );
+    // A head further than the log (kept by an older node outside the
+    // store) makes the log fail verification as cut short.
+    s.raise_audit_head(e.seq + 3, "ffff").unwrap();
+    let log = s.audit_log().unwrap();
+    let head = s.audit_head().unwrap().unwrap();
+    assert_eq!(head.0, e.seq + 3);
+    let err = verify_chain(&log, Some((head.0, &head.1))).unwrap_err();
+    assert_eq!(err.seq, e.seq + 3);
+    // And a log that does not reach its head takes no more entries.
+    assert!(s.audit(entry("y")).is_err(), "a cut log is not extended");
+}
+
+fn release_is_one_transaction(s: &dyn Store) {
+    created(s);
+    let objects = cleared("liaison", Level::Amber, "Warning");
+    let report_id = objects.report_id().unwrap().to_string();
+    let warning = NewWarning {
+        report_id: report_id.clone(),
+        audience: "liaison".into(),
+        title: "Warning".into(),
+        valid_from: None,
+        valid_until: "2026-03-22T08:00:00.000Z".into(),
+    };
+    let issued = event("issued");
+    let doc = document("report:1", &["group:is-k"], 100);
+    let rec = s
+        .release(
+            &ReleaseWrite {
+                release: &new_release("liaison"),
+                actor: "tester",
+                at: AT,
+                objects: &objects,
+                warning: Some((&warning, &issued)),
+                supersedes: None,
+                request: None,
+                document: Some((&doc, None)),
+            },
+            &mut || Ok(()),
+        )
+        .unwrap();
+    assert_eq!(s.releases().unwrap(), vec![rec.clone()]);
+    let page = s
+        .objects(&Collection::Read("liaison".into()), &query(100))
+        .unwrap();
+    assert_eq!(page.objects.len(), objects.objects().len());
+    let w = s.warning(rec.id).unwrap().unwrap();
+    assert_eq!(w.events, vec![issued.clone()]);
+    assert_eq!(
+        s.warning_for_report(&report_id, "liaison")
+            .unwrap()
+            .unwrap()
+            .id,
+        rec.id
+    );
+    assert_eq!(s.document_count().unwrap(), 1);
+    let log = s.audit_log().unwrap();
+    verify_releases(&s.releases().unwrap(), &log).unwrap();
+    assert!(log.iter().any(|e| e.entry.action == "warning.event"));
+    verified(s);
+
+    // A re-issue closes the old warning in the new release's transaction.
+    let again = cleared("liaison", Level::Amber, "Warning, updated");
+    let rec2 = s
+        .release(
+            &ReleaseWrite {
+                release: &new_release("liaison"),
+                actor: "tester",
+                at: AT,
+                objects: &again,
+                warning: None,
+                supersedes: Some(Supersede {
+                    warning: rec.id,
+                    events_seen: 1,
+                    events: &|by| vec![event(&format!("reissued-{by}")), event("closed")],
+                }),
+                request: None,
+                document: None,
+            },
+            &mut || Ok(()),
+        )
+        .unwrap();
+    let w = s.warning(rec.id).unwrap().unwrap();
+    assert_eq!(w.events.len(), 3);
+    assert!(w.events[1].event.contains(&format!("reissued-{}", rec2.id)));
+    verified(s);
+}
+
+fn failed_release_stores_nothing(s: &dyn Store) {
+    created(s);
+    let objects = cleared("liaison", Level::Amber, "Warning");
+    let warning = NewWarning {
+        report_id: objects.report_id().unwrap().to_string(),
+        audience: "liaison".into(),
+        title: "Warning".into(),
+        valid_from: None,
+        valid_until: "2026-03-22T08:00:00.000Z".into(),
+    };
+    let issued = event("issued");
+    let doc = document("report:1", &["group:is-k"], 100);
+    let before = s.audit_log().unwrap();
+    let err = s
+        .release(
+            &ReleaseWrite {
+                release: &new_release("liaison"),
+                actor: "tester",
+                at: AT,
+                objects: &objects,
+                warning: Some((&warning, &issued)),
+                supersedes: None,
+                request: None,
+                document: Some((&doc, None)),
+            },
+            &mut || Err("the output file could not be written".into()),
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Aborted(_)), "{err}");
+    assert!(s.releases().unwrap().is_empty());
+    assert!(s.warnings().unwrap().is_empty());
+    assert!(s
+        .objects(&Collection::Read("liaison".into()), &query(10))
+        .unwrap()
+        .objects
+        .is_empty());
+    assert_eq!(s.document_count().unwrap(), 0);
+    assert_eq!(s.audit_log().unwrap(), before);
+    verified(s);
+}
+
+fn release_keeps_its_audience(s: &dyn Store) {
+    created(s);
+    let objects = cleared("public", Level::Clear, "Warning");
+    let r = s.release(
+        &ReleaseWrite {
+            release: &new_release("liaison"),
+            actor: "tester",
+            at: AT,
+            objects: &objects,
+            warning: None,
+            supersedes: None,
+            request: None,
+            document: None,
+        },
+        &mut || Ok(()),
+    );
+    assert!(
+        r.is_err(),
+        "objects cleared for public are not a release to liaison"
+    );
+    assert!(s.releases().unwrap().is_empty());
+}
+
+fn stale_supersede_is_refused(s: &dyn Store) {
+    created(s);
+    let objects = cleared("liaison", Level::Amber, "Warning");
+    let warning = NewWarning {
+        report_id: objects.report_id().unwrap().to_string(),
+        audience: "liaison".into(),
+        title: "Warning".into(),
+        valid_from: None,
+        valid_until: "2026-03-22T08:00:00.000Z".into(),
+    };
+    let rec = s
+        .release(
+            &ReleaseWrite {
+                release: &new_release("liaison"),
+                actor: "tester",
+                at: AT,
+                objects: &objects,
+                warning: Some((&warning, &event("issued"))),
+                supersedes: None,
+                request: None,
+                document: None,
+            },
+            &mut || Ok(()),
+        )
+        .unwrap();
+    let before = s.audit_log().unwrap();
+    let r = s.release(
+        &ReleaseWrite {
+            release: &new_release("liaison"),
+            actor: "tester",
+            at: AT,
+            objects: &cleared("liaison", Level::Amber, "Other"),
+            warning: None,
+            supersedes: Some(Supersede {
+                warning: rec.id,
+                events_seen: 0,
+                events: &|_| vec![event("closed")],
+            }),
+            request: None,
+            document: None,
+        },
+        &mut || Ok(()),
+    );
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    assert_eq!(s.releases().unwrap().len(), 1);
+    assert_eq!(s.audit_log().unwrap(), before);
+}
+
+fn read_collections_are_release_only(s: &dyn Store) {
+    created(s);
+    let mut st = status("north");
+    let r = s.add_objects(
+        &Collection::Read("liaison".into()),
+        &[note("note--11111111-1111-4111-8111-111111111111", AT)],
+        &mut st,
+    );
+    assert!(r.is_err());
+    assert!(s
+        .objects(&Collection::Read("liaison".into()), &query(10))
+        .unwrap()
+        .objects
+        .is_empty());
+}
+
+fn collections_page_and_filter(s: &dyn Store) {
+    created(s);
+    let inbox = Collection::Inbox("north".into());
+    let a = "note--11111111-1111-4111-8111-111111111111";
+    let b = "note--22222222-2222-4222-8222-222222222222";
+    let objects = [
+        note(a, "2026-03-20T08:00:00.000Z"),
+        note(a, "2026-03-20T08:30:00.000Z"),
+        note(b, "2026-03-20T08:10:00.000Z"),
+    ];
+    let mut st = status("north");
+    s.add_objects(&inbox, &objects, &mut st).unwrap();
+    assert_eq!(st.successes.len(), 3);
+    let mut again = status("north2");
+    s.add_objects(&inbox, &objects[..1], &mut again).unwrap();
+    assert_eq!(
+        again.successes.len(),
+        1,
+        "a stored version counts as stored"
+    );
+    assert_eq!(s.status(&st.id).unwrap().unwrap().successes.len(), 3);
+    let all = s.objects(&inbox, &query(100)).unwrap();
+    assert_eq!(all.objects.len(), 3, "not stored twice");
+    let dates: Vec<_> = all.objects.iter().map(|o| o.date_added.clone()).collect();
+    let mut sorted = dates.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(dates, sorted, "date_added unique and increasing");
+    // Paging by sequence.
+    let first = s.objects(&inbox, &query(2)).unwrap();
+    assert!(first.more);
+    let mut q = query(2);
+    q.after_seq = first.objects.last().map(|o| o.seq);
+    let rest = s.objects(&inbox, &q).unwrap();
+    assert!(!rest.more);
+    assert_eq!(first.objects.len() + rest.objects.len(), 3);
+    // Versions.
+    let mut q = query(100);
+    q.versions = VersionMatch::Last;
+    q.ids = vec![a.into()];
+    let last = s.objects(&inbox, &q).unwrap();
+    assert_eq!(last.objects.len(), 1);
+    assert_eq!(last.objects[0].object.version, "2026-03-20T08:30:00.000Z");
+    q.versions = VersionMatch::First;
+    assert_eq!(
+        s.objects(&inbox, &q).unwrap().objects[0].object.version,
+        "2026-03-20T08:00:00.000Z"
+    );
+    q.versions = VersionMatch::Exact(vec!["2026-03-20T08:30:00Z".into()]);
+    assert_eq!(s.objects(&inbox, &q).unwrap().objects.len(), 1);
+    let mut q = query(100);
+    q.added_after = Some(all.objects[0].date_added.clone());
+    assert_eq!(s.objects(&inbox, &q).unwrap().objects.len(), 2);
+    // Other collections are apart.
+    assert!(s
+        .objects(&Collection::Inbox("south".into()), &query(10))
+        .unwrap()
+        .objects
+        .is_empty());
+    // Deleting one version, then the rest.
+    let n = s
+        .delete_object(
+            &inbox,
+            a,
+            &["2026-03-20T08:00:00.000Z".into()],
+            entry("delete"),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(s.delete_object(&inbox, a, &[], entry("delete")).unwrap(), 1);
+    assert_eq!(s.delete_object(&inbox, a, &[], entry("delete")).unwrap(), 0);
+    verified(s);
+}
+
+fn warning_events_are_serialised(s: &dyn Store) {
+    created(s);
+    let objects = cleared("liaison", Level::Amber, "Warning");
+    let warning = NewWarning {
+        report_id: objects.report_id().unwrap().to_string(),
+        audience: "liaison".into(),
+        title: "Warning".into(),
+        valid_from: None,
+        valid_until: "2026-03-22T08:00:00.000Z".into(),
+    };
+    let rec = s
+        .release(
+            &ReleaseWrite {
+                release: &new_release("liaison"),
+                actor: "tester",
+                at: AT,
+                objects: &objects,
+                warning: Some((&warning, &event("issued"))),
+                supersedes: None,
+                request: None,
+                document: None,
+            },
+            &mut || Ok(()),
+        )
+        .unwrap();
+    assert!(s.warning_event(rec.id, 1, &event("delivered")).unwrap());
+    // A second writer that read the timeline before the first wrote.
+    assert!(!s.warning_event(rec.id, 1, &event("closed")).unwrap());
+    assert_eq!(s.warning(rec.id).unwrap().unwrap().events.len(), 2);
+    assert!(s.warning_event(rec.id + 99, 0, &event("x")).is_err());
+    verified(s);
+}
+
+fn requests_are_decided_once(s: &dyn Store) {
+    created(s);
+    let r = ReleaseRequest {
+        id: 0,
+        draft_id: None,
+        body: "body".into(),
+        report_sha256: "aa".into(),
+        audience: "liaison".into(),
+        requested_by: "ana".into(),
+        requested_at: AT.into(),
+        state: "pending".into(),
+        decided_by: None,
+        decided_at: None,
+        note: None,
+        release_id: None,
+    };
+    let id = s.request_add(&r, entry("release.request")).unwrap();
+    assert_eq!(s.request(id).unwrap().unwrap().state, "pending");
+    let m = |by| RequestMove {
+        id,
+        from: "pending",
+        to: "approved",
+        by,
+        at: AT,
+        note: None,
+    };
+    assert!(s.request_move(&m("rhea"), entry("approve")).unwrap());
+    assert!(
+        !s.request_move(&m("ravi"), entry("approve")).unwrap(),
+        "claimed once"
+    );
+    let got = s.request(id).unwrap().unwrap();
+    assert_eq!(
+        (got.state.as_str(), got.decided_by.as_deref()),
+        ("approved", Some("rhea"))
+    );
+    // The release that fulfils it moves it to released, in its transaction.
+    let objects = cleared("liaison", Level::Amber, "Warning");
+    let rec = s
+        .release(
+            &ReleaseWrite {
+                release: &new_release("liaison"),
+                actor: "rhea",
+                at: AT,
+                objects: &objects,
+                warning: None,
+                supersedes: None,
+                request: Some(id),
+                document: None,
+            },
+            &mut || Ok(()),
+        )
+        .unwrap();
+    let got = s.request(id).unwrap().unwrap();
+    assert_eq!(
+        (got.state.as_str(), got.release_id),
+        ("released", Some(rec.id))
+    );
+    // A request not approved cannot be released.
+    let again = s.release(
+        &ReleaseWrite {
+            release: &new_release("liaison"),
+            actor: "rhea",
+            at: AT,
+            objects: &objects,
+            warning: None,
+            supersedes: None,
+            request: Some(id),
+            document: None,
+        },
+        &mut || Ok(()),
+    );
+    assert!(again.is_err());
+    assert_eq!(s.releases().unwrap().len(), 1);
+    assert_eq!(s.requests().unwrap().len(), 1);
+    verified(s);
+}
+
+fn partners_remotes_generation(s: &dyn Store) {
+    created(s);
+    let p = Partner {
+        name: "north".into(),
+        audience: "liaison".into(),
+        password_sha256: "p".into(),
+        token_sha256: "t".into(),
+        created_at: AT.into(),
+        rotated_at: AT.into(),
+    };
+    let g = s.generation().unwrap();
+    s.partner_add(&p, entry("partner.add")).unwrap();
+    assert!(matches!(
+        s.partner_add(&p, entry("partner.add")),
+        Err(StoreError::Conflict(_))
+    ));
+    let mut stray = p.clone();
+    stray.name = "stray".into();
+    stray.audience = "nobody".into();
+    stray.token_sha256 = "t2".into();
+    assert!(matches!(
+        s.partner_add(&stray, entry("partner.add")),
+        Err(StoreError::Missing(_))
+    ));
+    let g2 = s.generation().unwrap();
+    assert_ne!(g, g2, "adding a partner changes the generation");
+    assert!(matches!(
+        s.audience_remove("liaison", entry("audience.remove")),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(s
+        .partner_rotate("north", "p2", "t3", AT, entry("partner.rotate"))
+        .unwrap());
+    assert!(!s
+        .partner_rotate("nobody", "p2", "t3", AT, entry("partner.rotate"))
+        .unwrap());
+    assert_eq!(s.partners().unwrap()[0].token_sha256, "t3");
+    assert_ne!(g2, s.generation().unwrap());
+    assert!(s.partner_remove("north", entry("partner.remove")).unwrap());
+    assert!(!s.partner_remove("north", entry("partner.remove")).unwrap());
+    assert!(s
+        .audience_remove("liaison", entry("audience.remove"))
+        .unwrap());
+    s.partner_seen("north", AT).unwrap();
+    assert_eq!(
+        s.partners_seen().unwrap(),
+        vec![("north".to_string(), AT.to_string())]
+    );
+
+    let r = RemoteRecord {
+        name: "sender".into(),
+        url: "http://127.0.0.1:8080".into(),
+        user: Some("north".into()),
+        password: Some("pw".into()),
+        token: None,
+        key: None,
+        collections: vec!["a".into(), "b".into()],
+        added_at: AT.into(),
+    };
+    s.remote_add(&r, entry("remote.add")).unwrap();
+    assert!(s.remote_add(&r, entry("remote.add")).is_err());
+    assert_eq!(s.remotes().unwrap(), vec![r]);
+    assert!(s.remote_remove("sender", entry("remote.remove")).unwrap());
+    assert!(!s.remote_remove("sender", entry("remote.remove")).unwrap());
+    verified(s);
+}
+
+fn document_batches(s: &dyn Store) {
+    created(s);
+    let mut seen = 0;
+    s.documents(&mut |b| {
+        let (_, case) = b.add_document(&document("a", &["group:is", "city:1"], 100), None)?;
+        // The batch sees what it added.
+        seen = b.key_df("group:is")?;
+        b.add_document(&document("b", &["group:is"], 101), Some(case))?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen, 1);
+    assert_eq!(s.document_count().unwrap(), 2);
+    assert_eq!(s.key_df("group:is").unwrap(), 2);
+    let postings = s.key_postings("group:is", 90, 100, 0, 10).unwrap();
+    assert_eq!(postings.len(), 1, "bounded by first day");
+    assert_eq!(s.key_documents("group:is", 10).unwrap().len(), 2);
+    // A failing batch stores nothing of itself.
+    let r = s.documents(&mut |b| {
+        b.add_document(&document("c", &["group:x"], 100), None)?;
+        Err(StoreError::Conflict("stop".into()))
+    });
+    assert!(r.is_err());
+    assert_eq!(s.document_count().unwrap(), 2);
+    assert_eq!(s.document_sha("c").unwrap(), None);
+    // Replacing a document by id replaces its keys.
+    s.documents(&mut |b| {
+        b.add_document(&document("a", &["venue:x"], 100), None)?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(s.document_count().unwrap(), 2);
+    assert_eq!(s.key_df("group:is").unwrap(), 1);
+    assert_eq!(s.document_sha("a").unwrap().as_deref(), Some("sha-a"));
+    let cases = s.cases().unwrap();
+    assert_eq!(cases.iter().map(|c| c.documents).sum::<i64>(), 2);
+    let first = cases.iter().find(|c| c.documents == 1).unwrap();
+    let docs = s.case_documents(first.id).unwrap();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(
+        s.document(docs[0].seq).unwrap().unwrap().doc.id,
+        docs[0].doc.id
+    );
+    assert_eq!(s.document_places(docs[0].seq).unwrap(), ["city:1"]);
+}
+
+fn cursors_and_responses(s: &dyn Store) {
+    created(s);
+    assert_eq!(s.cursor("pull/x/c").unwrap(), None);
+    let objects = [note("note--33333333-3333-4333-8333-333333333333", AT)];
+    s.add_pulled(
+        "sender",
+        &objects,
+        AT,
+        "pull/x/c",
+        Some("2026-03-20T09:00:00.000001Z"),
+    )
+    .unwrap();
+    assert_eq!(
+        s.cursor("pull/x/c").unwrap().as_deref(),
+        Some("2026-03-20T09:00:00.000001Z")
+    );
+    assert_eq!(
+        s.objects(&Collection::Received("sender".into()), &query(10))
+            .unwrap()
+            .objects
+            .len(),
+        1
+    );
+    s.queue_responses("sender", &objects, AT, entry("remote.respond"))
+        .unwrap();
+    assert_eq!(
+        s.objects(&Collection::Outbox("sender".into()), &query(10))
+            .unwrap()
+            .objects
+            .len(),
+        1
+    );
+    s.set_cursor("push/x", "5").unwrap();
+    assert_eq!(s.cursor("push/x").unwrap().as_deref(), Some("5"));
+    verified(s);
+}
