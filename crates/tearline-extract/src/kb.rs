@@ -150,6 +150,19 @@ fn names(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// The names of a row, which must hold at least one.
+fn named(file: &'static str, line: usize, s: &str) -> Result<Vec<String>, KbError> {
+    let n = names(s);
+    if n.is_empty() {
+        return Err(KbError {
+            file,
+            line,
+            message: "the row names nothing (the names column is empty)".into(),
+        });
+    }
+    Ok(n)
+}
+
 fn opt(s: &str) -> Option<String> {
     (s != "-" && !s.is_empty()).then(|| s.to_string())
 }
@@ -219,8 +232,8 @@ impl Kb {
 /// Appends the armed groups of `groups.tsv`.
 fn read_groups(text: &str, entries: &mut Vec<KbEntry>) -> Result<(), KbError> {
     for row in rows("groups.tsv", text, 4) {
-        let (_, c) = row?;
-        let aliases = names(c[3]);
+        let (line, c) = row?;
+        let aliases = named("groups.tsv", line, c[3])?;
         entries.push(KbEntry {
             id: format!("group:{}", c[0]),
             name: aliases[0].clone(),
@@ -243,8 +256,8 @@ fn read_groups(text: &str, entries: &mut Vec<KbEntry>) -> Result<(), KbError> {
 /// Appends the organisations of `orgs.tsv`.
 fn read_orgs(text: &str, entries: &mut Vec<KbEntry>) -> Result<(), KbError> {
     for row in rows("orgs.tsv", text, 4) {
-        let (_, c) = row?;
-        let aliases = names(c[3]);
+        let (line, c) = row?;
+        let aliases = named("orgs.tsv", line, c[3])?;
         entries.push(KbEntry {
             id: format!("org:{}", c[0]),
             name: aliases[0].clone(),
@@ -263,8 +276,8 @@ fn read_orgs(text: &str, entries: &mut Vec<KbEntry>) -> Result<(), KbError> {
 /// Appends the countries of `countries.tsv`.
 fn read_countries(text: &str, entries: &mut Vec<KbEntry>) -> Result<(), KbError> {
     for row in rows("countries.tsv", text, 2) {
-        let (_, c) = row?;
-        let aliases = names(c[1]);
+        let (line, c) = row?;
+        let aliases = named("countries.tsv", line, c[1])?;
         entries.push(KbEntry {
             id: format!("country:{}", c[0]),
             name: aliases[0].clone(),
@@ -510,4 +523,45 @@ pub fn slug(s: &str) -> String {
         out.pop();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources<'a>(groups: &'a str, countries: &'a str, cities: &'a str) -> Sources<'a> {
+        Sources {
+            groups,
+            orgs: "",
+            countries,
+            cities,
+            targets: "",
+        }
+    }
+
+    #[test]
+    fn malformed_rows_are_named_by_file_and_line() {
+        let cases = [
+            (sources("is\t-\t-\n", "", ""), "groups.tsv:1: expected 4"),
+            (
+                sources("# c\nis\t-\t-\t | \n", "", ""),
+                "groups.tsv:2: the row names nothing",
+            ),
+            (
+                sources("", "RU\t\n", ""),
+                "countries.tsv:1: the row names nothing",
+            ),
+            (
+                sources("", "RU\tRussia\n", "1\tRU\tM\tmany\tMoscow\n"),
+                "cities.tsv:1: population `many`",
+            ),
+        ];
+        for (src, want) in cases {
+            let e = Kb::from_sources(&src).err().map(|e| e.to_string());
+            assert!(
+                e.as_deref().is_some_and(|e| e.starts_with(want)),
+                "{e:?} should start with {want}"
+            );
+        }
+    }
 }

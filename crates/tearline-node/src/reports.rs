@@ -194,6 +194,44 @@ pub struct Issued {
     pub superseded: Option<i64>,
 }
 
+/// What one release writes, prepared before its transaction.
+struct Commit<'a> {
+    record: &'a NewRelease,
+    at: &'a str,
+    checked: &'a Checked,
+    warning: Option<&'a NewWarning>,
+    /// The warning re-issued, with the events its timeline held.
+    supersedes: Option<(i64, usize)>,
+    request: Option<i64>,
+    document: Option<(&'a NewDocument, Option<i64>)>,
+}
+
+/// A report with a validity window is a warning, followed until a person
+/// closes it: the warning its release opens.
+fn warning_of(
+    report: &Report,
+    audience: &Audience,
+    checked: &Checked,
+) -> Result<Option<NewWarning>> {
+    let Some(until) = report.meta().valid_until else {
+        return Ok(None);
+    };
+    let report_id = checked
+        .objects
+        .report_id()
+        .ok_or_else(|| Error::new(Code::Internal, "bug: a STIX release has no report object"))?;
+    Ok(Some(NewWarning {
+        report_id: report_id.to_string(),
+        audience: audience.name().to_string(),
+        title: checked.release.title().to_string(),
+        valid_from: report
+            .meta()
+            .valid_from
+            .map(|t| stamp(t.with_timezone(&Utc))),
+        valid_until: stamp(until.with_timezone(&Utc)),
+    }))
+}
+
 /// A release built, rendered and leak-checked for one audience.
 struct Checked {
     release: Release,
@@ -266,22 +304,7 @@ impl Node {
             None => None,
         };
         let registry = self.registry()?;
-        let errors: Vec<String> = lint(report, &self.audiences()?, &registry)
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .map(|f| lint_line(report, f))
-            .collect();
-        if !errors.is_empty() {
-            return Err(Error::new(
-                Code::Lint,
-                format!(
-                    "`{}` has {} lint error(s); nothing was released",
-                    report.name(),
-                    errors.len()
-                ),
-            )
-            .with_details(errors));
-        }
+        self.refuse_lint_errors(report, &registry)?;
         let file_name = input
             .output
             .and_then(|p| p.file_name())
@@ -297,8 +320,7 @@ impl Node {
             Some(p) => Some(Staged::new(p, checked.output.bytes())?),
             None => None,
         };
-        let now = self.now();
-        let at = stamp(now);
+        let at = stamp(self.now());
         let record = NewRelease {
             audience: audience.name().to_string(),
             format: input.format.name().to_string(),
@@ -308,71 +330,23 @@ impl Node {
             content_sha256: hex::encode(Sha256::digest(checked.output.bytes())),
             output: input.output.map(|p| p.display().to_string()),
         };
-        // A report with a validity window is a warning, followed until a
-        // person closes it.
-        let warning = match report.meta().valid_until {
-            Some(until) => Some(NewWarning {
-                report_id: checked
-                    .objects
-                    .report_id()
-                    .ok_or_else(|| {
-                        Error::new(Code::Internal, "bug: a STIX release has no report object")
-                    })?
-                    .to_string(),
-                audience: audience.name().to_string(),
-                title: checked.release.title().to_string(),
-                valid_from: report
-                    .meta()
-                    .valid_from
-                    .map(|t| stamp(t.with_timezone(&Utc))),
-                valid_until: stamp(until.with_timezone(&Utc)),
-            }),
-            None => None,
-        };
-        let issued = crate::warnings::event(caller, now, tearline_lifecycle::EventKind::Issued);
-        let closing = |by: i64| crate::warnings::superseded_events(caller, now, by);
         // The full report joins the node's documents, so that later reports
         // and articles on the same threat are linked to it.
         let document = self.report_document(report, &record.report_sha256, &at)?;
-        let write = ReleaseWrite {
-            release: &record,
-            actor: caller.name(),
-            at: &at,
-            objects: &checked.objects,
-            warning: warning.as_ref().map(|w| (w, &issued)),
-            supersedes: supersedes.map(|(warning, events_seen)| Supersede {
-                warning,
-                events_seen,
-                events: &closing,
-            }),
-            request,
-            document: document.as_ref().map(|(d, case)| (d, *case)),
-        };
-        // The output file goes into place as the transaction's last step;
-        // if the commit then fails, it is taken back out.
-        let mut staged = staged;
-        let mut placed: Option<Placed> = None;
-        let mut finish = || -> std::result::Result<(), String> {
-            if let Some(s) = staged.take() {
-                placed = Some(s.place().map_err(|e| e.to_string())?);
-            }
-            Ok(())
-        };
-        let rec = match self.store.release(&write, &mut finish) {
-            Ok(rec) => rec,
-            Err(e) => {
-                if let Some(p) = placed {
-                    p.undo();
-                }
-                return Err(match e {
-                    StoreError::Aborted(m) => Error::new(Code::Internal, m),
-                    other => other.into(),
-                });
-            }
-        };
-        if let Some(p) = placed {
-            p.keep();
-        }
+        let warning = warning_of(report, audience, &checked)?;
+        let rec = self.commit(
+            caller,
+            Commit {
+                record: &record,
+                at: &at,
+                checked: &checked,
+                warning: warning.as_ref(),
+                supersedes,
+                request,
+                document: document.as_ref().map(|(d, case)| (d, *case)),
+            },
+            staged,
+        )?;
         Ok(Issued {
             kept: checked.release.portions().len(),
             withheld: checked.release.withheld().len(),
@@ -384,6 +358,80 @@ impl Node {
             bytes: checked.output.bytes().to_vec(),
             record: rec,
         })
+    }
+
+    /// Refuses a report with lint errors, each named with its place.
+    fn refuse_lint_errors(&self, report: &Report, registry: &Registry) -> Result<()> {
+        let errors: Vec<String> = lint(report, &self.audiences()?, registry)
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| lint_line(report, f))
+            .collect();
+        if errors.is_empty() {
+            return Ok(());
+        }
+        Err(Error::new(
+            Code::Lint,
+            format!(
+                "`{}` has {} lint error(s); nothing was released",
+                report.name(),
+                errors.len()
+            ),
+        )
+        .with_details(errors))
+    }
+
+    /// Writes a release in one store transaction; the staged output file
+    /// goes into place as its last step, and is taken back out if the
+    /// commit then fails.
+    fn commit(
+        &self,
+        caller: &Caller,
+        c: Commit<'_>,
+        staged: Option<Staged>,
+    ) -> Result<ReleaseRecord> {
+        let now = self.now();
+        let issued = crate::warnings::event(caller, now, tearline_lifecycle::EventKind::Issued);
+        let closing = |by: i64| crate::warnings::superseded_events(caller, now, by);
+        let write = ReleaseWrite {
+            release: c.record,
+            actor: caller.name(),
+            at: c.at,
+            objects: &c.checked.objects,
+            warning: c.warning.map(|w| (w, &issued)),
+            supersedes: c.supersedes.map(|(warning, events_seen)| Supersede {
+                warning,
+                events_seen,
+                events: &closing,
+            }),
+            request: c.request,
+            document: c.document,
+        };
+        let mut staged = staged;
+        let mut placed: Option<Placed> = None;
+        let mut finish = || -> std::result::Result<(), String> {
+            if let Some(s) = staged.take() {
+                placed = Some(s.place().map_err(|e| e.to_string())?);
+            }
+            Ok(())
+        };
+        match self.store.release(&write, &mut finish) {
+            Ok(rec) => {
+                if let Some(p) = placed {
+                    p.keep();
+                }
+                Ok(rec)
+            }
+            Err(e) => {
+                if let Some(p) = placed {
+                    p.undo();
+                }
+                Err(match e {
+                    StoreError::Aborted(m) => Error::new(Code::Internal, m),
+                    other => other.into(),
+                })
+            }
+        }
     }
 
     /// Builds one audience's release once, renders it in `format` and as

@@ -571,6 +571,68 @@ mod tests {
     }
 
     #[test]
+    fn idle_and_old_sessions_are_not_live() {
+        let s = Sessions::new(Duration::from_millis(50), Duration::from_secs(60));
+        let now = Instant::now();
+        let live = Live {
+            user: "ana".into(),
+            stamp: "t0".into(),
+            csrf: "c".into(),
+            created: now,
+            last: now,
+            flash: None,
+        };
+        assert!(s.live(&live, now));
+        assert!(!s.live(&live, now + Duration::from_millis(80)), "idle");
+        let busy = Live {
+            last: now + Duration::from_secs(61),
+            ..live
+        };
+        assert!(!s.live(&busy, now + Duration::from_secs(61)), "too old");
+    }
+
+    #[test]
+    fn a_session_follows_its_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let op = Caller::operator("op");
+        let n = Node::init(dir.path(), "t", &op, crate::system_clock()).unwrap();
+        n.user_add(&op, "ana", "analyst", Some("a long enough password"))
+            .unwrap();
+        assert_eq!(
+            n.sign_in("ana", "wrong password!!").err().map(|e| e.code()),
+            Some(Code::Unauthorized)
+        );
+        assert_eq!(
+            n.sign_in("nobody", "a long enough password")
+                .err()
+                .map(|e| e.code()),
+            Some(Code::Unauthorized)
+        );
+        let s = n.sign_in("ana", "a long enough password").unwrap();
+        let live = n.session(&s.token).unwrap().unwrap();
+        assert_eq!(live.caller.role(), Role::Analyst);
+        assert!(n.session("forged").unwrap().is_none());
+        n.flash(&live, "ok", "hello").unwrap();
+        assert_eq!(
+            n.session(&s.token).unwrap().unwrap().flash.unwrap().text,
+            "hello"
+        );
+        // A new role ends the session.
+        std::thread::sleep(Duration::from_millis(5));
+        n.user_passwd(&op, "ana", Some("releaser"), Some("another long password"))
+            .unwrap();
+        assert!(n.session(&s.token).unwrap().is_none());
+        let s = n.sign_in("ana", "another long password").unwrap();
+        let live = n.session(&s.token).unwrap().unwrap();
+        n.sign_out(&live).unwrap();
+        assert!(n.session(&s.token).unwrap().is_none());
+        let log = n.store().audit_log().unwrap();
+        for a in ["ui.login", "ui.login.failed", "ui.logout", "user.passwd"] {
+            assert!(log.iter().any(|e| e.entry.action == a), "{a}");
+        }
+    }
+
+    #[test]
     fn lock_out_after_failures() {
         let s = Sessions::new(Duration::from_millis(50), Duration::from_secs(60));
         for _ in 0..MAX_FAILURES {
