@@ -87,21 +87,7 @@ impl Node {
         max: Level,
         sources: bool,
     ) -> Result<Audience> {
-        caller.may_configure()?;
-        let a = Audience::new(name, max, sources).map_err(|e| Error::bad(e.to_string()))?;
-        let entry = self.entry(
-            caller,
-            "audience.add",
-            a.name(),
-            json!({ "max": max, "sources": sources }),
-        );
-        if !self.store.audience_add(&a, entry)? {
-            return Err(Error::bad(format!(
-                "audience `{}` already exists",
-                a.name()
-            )));
-        }
-        Ok(a)
+        self.put_audience(caller, "audience.add", name, max, sources)
     }
 
     /// Changes an audience's highest level and whether it sees sources. A
@@ -114,15 +100,34 @@ impl Node {
         max: Level,
         sources: bool,
     ) -> Result<Audience> {
+        self.put_audience(caller, "audience.set", name, max, sources)
+    }
+
+    /// Adds (`audience.add`) or changes (`audience.set`) an audience.
+    fn put_audience(
+        &self,
+        caller: &Caller,
+        action: &str,
+        name: &str,
+        max: Level,
+        sources: bool,
+    ) -> Result<Audience> {
         caller.may_configure()?;
         let a = Audience::new(name, max, sources).map_err(|e| Error::bad(e.to_string()))?;
         let entry = self.entry(
             caller,
-            "audience.set",
+            action,
             a.name(),
             json!({ "max": max, "sources": sources }),
         );
-        if !self.store.audience_update(&a, entry)? {
+        if action == "audience.add" {
+            if !self.store.audience_add(&a, entry)? {
+                return Err(Error::bad(format!(
+                    "audience `{}` already exists",
+                    a.name()
+                )));
+            }
+        } else if !self.store.audience_update(&a, entry)? {
             return Err(Error::bad(format!("no audience `{name}`")));
         }
         Ok(a)

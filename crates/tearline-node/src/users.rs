@@ -102,13 +102,19 @@ fn valid_name(name: &str) -> Result<()> {
     }
 }
 
-fn checked_password(p: &str) -> Result<()> {
-    if p.chars().count() < MIN_PASSWORD {
-        return Err(Error::bad(format!(
+/// The password given (checked for length), or a new one made here and
+/// returned to be shown once.
+fn password_or_new(given: Option<&str>) -> Result<(String, Option<String>)> {
+    match given {
+        Some(p) if p.chars().count() < MIN_PASSWORD => Err(Error::bad(format!(
             "the password must be at least {MIN_PASSWORD} characters"
-        )));
+        ))),
+        Some(p) => Ok((p.to_string(), None)),
+        None => {
+            let p = token(15)?;
+            Ok((p.clone(), Some(p)))
+        }
     }
-    Ok(())
 }
 
 /// A message shown once on the next page.
@@ -238,16 +244,7 @@ impl Node {
         caller.may_admin()?;
         valid_name(name)?;
         let role = Role::parse(role)?;
-        let (pw, generated) = match password {
-            Some(p) => {
-                checked_password(p)?;
-                (p.to_string(), None)
-            }
-            None => {
-                let p = token(15)?;
-                (p.clone(), Some(p))
-            }
-        };
+        let (pw, generated) = password_or_new(password)?;
         let at = stamp(self.now());
         let user = User {
             name: name.to_string(),
@@ -281,16 +278,7 @@ impl Node {
             return Err(Error::bad(format!("no user `{name}`")));
         };
         let role = Role::parse(role.unwrap_or(&u.role))?;
-        let (pw, generated) = match password {
-            Some(p) => {
-                checked_password(p)?;
-                (p.to_string(), None)
-            }
-            None => {
-                let p = token(15)?;
-                (p.clone(), Some(p))
-            }
-        };
+        let (pw, generated) = password_or_new(password)?;
         let at = stamp(self.now());
         let entry = self.entry(caller, "user.passwd", name, json!({ "role": role.name() }));
         self.store

@@ -151,6 +151,20 @@ fn cleared(audience_name: &str, max: Level, title: &str) -> ClearedObjects {
         .unwrap()
 }
 
+/// A release of `objects` by `tester` with nothing else beside it.
+fn plain<'a>(release: &'a NewRelease, objects: &'a ClearedObjects) -> ReleaseWrite<'a> {
+    ReleaseWrite {
+        release,
+        actor: "tester",
+        at: AT,
+        objects,
+        warning: None,
+        supersedes: None,
+        request: None,
+        document: None,
+    }
+}
+
 fn new_release(audience: &str) -> NewRelease {
     NewRelease {
         audience: audience.into(),
@@ -334,14 +348,9 @@ fn release_is_one_transaction(s: &dyn Store) {
     let rec = s
         .release(
             &ReleaseWrite {
-                release: &new_release("liaison"),
-                actor: "tester",
-                at: AT,
-                objects: &objects,
                 warning: Some((&warning, &issued)),
-                supersedes: None,
-                request: None,
                 document: Some((&doc, None)),
+                ..plain(&new_release("liaison"), &objects)
             },
             &mut || Ok(()),
         )
@@ -371,18 +380,12 @@ fn release_is_one_transaction(s: &dyn Store) {
     let rec2 = s
         .release(
             &ReleaseWrite {
-                release: &new_release("liaison"),
-                actor: "tester",
-                at: AT,
-                objects: &again,
-                warning: None,
                 supersedes: Some(Supersede {
                     warning: rec.id,
                     events_seen: 1,
                     events: &|by| vec![event(&format!("reissued-{by}")), event("closed")],
                 }),
-                request: None,
-                document: None,
+                ..plain(&new_release("liaison"), &again)
             },
             &mut || Ok(()),
         )
@@ -409,14 +412,9 @@ fn failed_release_stores_nothing(s: &dyn Store) {
     let err = s
         .release(
             &ReleaseWrite {
-                release: &new_release("liaison"),
-                actor: "tester",
-                at: AT,
-                objects: &objects,
                 warning: Some((&warning, &issued)),
-                supersedes: None,
-                request: None,
                 document: Some((&doc, None)),
+                ..plain(&new_release("liaison"), &objects)
             },
             &mut || Err("the output file could not be written".into()),
         )
@@ -439,14 +437,7 @@ fn release_keeps_its_audience(s: &dyn Store) {
     let objects = cleared("public", Level::Clear, "Warning");
     let r = s.release(
         &ReleaseWrite {
-            release: &new_release("liaison"),
-            actor: "tester",
-            at: AT,
-            objects: &objects,
-            warning: None,
-            supersedes: None,
-            request: None,
-            document: None,
+            ..plain(&new_release("liaison"), &objects)
         },
         &mut || Ok(()),
     );
@@ -470,14 +461,8 @@ fn stale_supersede_is_refused(s: &dyn Store) {
     let rec = s
         .release(
             &ReleaseWrite {
-                release: &new_release("liaison"),
-                actor: "tester",
-                at: AT,
-                objects: &objects,
                 warning: Some((&warning, &event("issued"))),
-                supersedes: None,
-                request: None,
-                document: None,
+                ..plain(&new_release("liaison"), &objects)
             },
             &mut || Ok(()),
         )
@@ -485,18 +470,15 @@ fn stale_supersede_is_refused(s: &dyn Store) {
     let before = s.audit_log().unwrap();
     let r = s.release(
         &ReleaseWrite {
-            release: &new_release("liaison"),
-            actor: "tester",
-            at: AT,
-            objects: &cleared("liaison", Level::Amber, "Other"),
-            warning: None,
             supersedes: Some(Supersede {
                 warning: rec.id,
                 events_seen: 0,
                 events: &|_| vec![event("closed")],
             }),
-            request: None,
-            document: None,
+            ..plain(
+                &new_release("liaison"),
+                &cleared("liaison", Level::Amber, "Other"),
+            )
         },
         &mut || Ok(()),
     );
@@ -608,14 +590,8 @@ fn warning_events_are_serialised(s: &dyn Store) {
     let rec = s
         .release(
             &ReleaseWrite {
-                release: &new_release("liaison"),
-                actor: "tester",
-                at: AT,
-                objects: &objects,
                 warning: Some((&warning, &event("issued"))),
-                supersedes: None,
-                request: None,
-                document: None,
+                ..plain(&new_release("liaison"), &objects)
             },
             &mut || Ok(()),
         )
@@ -669,14 +645,9 @@ fn requests_are_decided_once(s: &dyn Store) {
     let rec = s
         .release(
             &ReleaseWrite {
-                release: &new_release("liaison"),
                 actor: "rhea",
-                at: AT,
-                objects: &objects,
-                warning: None,
-                supersedes: None,
                 request: Some(id),
-                document: None,
+                ..plain(&new_release("liaison"), &objects)
             },
             &mut || Ok(()),
         )
@@ -689,14 +660,9 @@ fn requests_are_decided_once(s: &dyn Store) {
     // A request not approved cannot be released.
     let again = s.release(
         &ReleaseWrite {
-            release: &new_release("liaison"),
             actor: "rhea",
-            at: AT,
-            objects: &objects,
-            warning: None,
-            supersedes: None,
             request: Some(id),
-            document: None,
+            ..plain(&new_release("liaison"), &objects)
         },
         &mut || Ok(()),
     );

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use tearline_lifecycle::{describe_time_left, Outcome, State as WState};
 use tearline_model::MAX_REPORT_BYTES;
 use tearline_node::reading::{CaseRow, CaseView, RelatedDoc};
-use tearline_node::reports::Released;
+use tearline_node::reports::{Issued, Released};
 use tearline_node::users::{clean_body, draft_name, draft_sha, draft_title, Flash, Session};
 use tearline_node::warnings::{Delivery, WarningRow};
 use tearline_node::{Code, Node, INTERNAL};
@@ -425,20 +425,7 @@ async fn release(
     let flashed = &[Code::Leak, Code::Lint, Code::Conflict];
     act(&wb, s, f.csrf.clone(), back, flashed, move |n, s| {
         match n.release_draft(&s.caller, id, &f.audience, &f.sha)? {
-            Released::Issued(i) => {
-                let mut text = format!(
-                    "released to `{}`: release {}, {} of {} portions, {} withheld, {} STIX objects in its collection",
-                    f.audience, i.record.id, i.kept, i.total, i.withheld, i.objects
-                );
-                let to = match i.warning {
-                    Some(w) => {
-                        text.push_str(&format!("; warning {w} is followed on the board"));
-                        format!("/ui/warnings/{w}")
-                    }
-                    None => "/ui/warnings".into(),
-                };
-                Ok((text, to))
-            }
+            Released::Issued(i) => Ok(issued(&i, "/ui/warnings")),
             Released::Requested(r) => Ok((
                 format!(
                     "request {}: the release to `{}` waits for a second releaser's approval",
@@ -449,6 +436,23 @@ async fn release(
         }
     })
     .await
+}
+
+/// What to tell the user about an issued release, and where to send them:
+/// its warning's page, else `otherwise`.
+fn issued(i: &Issued, otherwise: &str) -> (String, String) {
+    let mut text = format!(
+        "released to `{}`: release {}, {} of {} portions, {} withheld, {} STIX objects in its collection",
+        i.record.release.audience, i.record.id, i.kept, i.total, i.withheld, i.objects
+    );
+    let to = match i.warning {
+        Some(w) => {
+            text.push_str(&format!("; warning {w} is followed on the board"));
+            format!("/ui/warnings/{w}")
+        }
+        None => otherwise.to_string(),
+    };
+    (text, to)
 }
 
 // ---- the two-person rule ---------------------------------------------------
@@ -489,27 +493,23 @@ async fn approve(
     Form(f): Form<DecideForm>,
 ) -> Result<Response, UiError> {
     let flashed = &[Code::Leak, Code::Lint];
-    act(&wb, s, f.csrf.clone(), "/ui/requests".into(), flashed, move |n, s| {
-        let i = n.approve(
-            &s.caller,
-            id,
-            &f.note,
-            tearline_node::reports::Format::Stix,
-            None,
-        )?;
-        let mut text = format!(
-            "released to `{}`: release {}, {} of {} portions, {} withheld, {} STIX objects in its collection",
-            i.record.release.audience, i.record.id, i.kept, i.total, i.withheld, i.objects
-        );
-        let to = match i.warning {
-            Some(w) => {
-                text.push_str(&format!("; warning {w} is followed on the board"));
-                format!("/ui/warnings/{w}")
-            }
-            None => "/ui/requests".into(),
-        };
-        Ok((text, to))
-    })
+    act(
+        &wb,
+        s,
+        f.csrf.clone(),
+        "/ui/requests".into(),
+        flashed,
+        move |n, s| {
+            let i = n.approve(
+                &s.caller,
+                id,
+                &f.note,
+                tearline_node::reports::Format::Stix,
+                None,
+            )?;
+            Ok(issued(&i, "/ui/requests"))
+        },
+    )
     .await
 }
 

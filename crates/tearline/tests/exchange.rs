@@ -61,6 +61,17 @@ fn serve(node: &Path) -> (Server, String) {
     (Server(child), url)
 }
 
+/// Adds partner `north` of `liaison`; its password.
+fn north(a: &Path) -> String {
+    let creds = ok(a, &["partner", "add", "north", "--audience", "liaison"]);
+    creds
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password:"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
 /// A sender with a 48-hour warning released to `liaison` and running, and
 /// a receiver registered there as partner `north` that verifies signatures.
 fn pair(dir: &Path) -> (PathBuf, PathBuf, Server) {
@@ -98,13 +109,7 @@ fn pair(dir: &Path) -> (PathBuf, PathBuf, Server) {
             dir.join("out.md").to_str().unwrap(),
         ],
     );
-    let creds = ok(&a, &["partner", "add", "north", "--audience", "liaison"]);
-    let password = creds
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("password:"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let password = north(&a);
     let key = ok(&a, &["key", "export"]).trim().to_string();
     let (server, url) = serve(&a);
     ok(
@@ -412,13 +417,7 @@ fn sender(dir: &Path) -> (PathBuf, Server, String, String) {
             dir.join("out.md").to_str().unwrap(),
         ],
     );
-    let creds = ok(&a, &["partner", "add", "north", "--audience", "liaison"]);
-    let password = creds
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("password:"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let password = north(&a);
     let (server, url) = serve(&a);
     (a, server, url, password)
 }
