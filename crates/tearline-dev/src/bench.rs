@@ -712,6 +712,7 @@ pub fn fuse(args: &FuseBenchArgs) -> Result<u8> {
                 published: Some((date + chrono::Duration::days(1)).to_string()),
                 lang: None,
                 text,
+                window: None,
             };
             let t = Instant::now();
             let r = tearline_node::reading::ingest_one(&store, &doc, at)?;

@@ -104,6 +104,9 @@ pub struct SyncReport {
     pub pushed: usize,
     /// The remote collections read.
     pub collections: Vec<String>,
+    /// What the remote said about objects we sent: `(object id, message)`
+    /// (for example that a response arrived after it closed the warning).
+    pub notices: Vec<(String, String)>,
 }
 
 /// The key of the pull cursor of one remote collection.
@@ -294,7 +297,9 @@ impl Remote {
             });
         }
         if let Some(inbox) = inbox {
-            report.pushed = self.push(store, &root, &inbox, page)?;
+            let (pushed, notices) = self.push(store, &root, &inbox, page)?;
+            report.pushed = pushed;
+            report.notices = notices;
         }
         Ok(report)
     }
@@ -365,8 +370,9 @@ impl Remote {
         root: &str,
         inbox: &str,
         page: usize,
-    ) -> Result<usize, SyncError> {
+    ) -> Result<(usize, Vec<(String, String)>), SyncError> {
         let key = push_cursor(&self.name);
+        let mut notices = Vec::new();
         let outbox = Collection::Outbox(self.name.clone());
         let mut pushed = 0;
         loop {
@@ -404,12 +410,24 @@ impl Remote {
                 });
             }
             pushed += objects.len();
+            notices.extend(
+                status
+                    .get("successes")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| {
+                        let id = e.get("id")?.as_str()?;
+                        let m = e.get("message")?.as_str()?;
+                        Some((id.to_string(), m.chars().take(500).collect()))
+                    }),
+            );
             store.set_cursor(&key, &last.to_string())?;
             if !batch.more {
                 break;
             }
         }
-        Ok(pushed)
+        Ok((pushed, notices))
     }
 }
 

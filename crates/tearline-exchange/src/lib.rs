@@ -232,65 +232,142 @@ impl AppState {
         Ok(())
     }
 
-    /// Applies acknowledgements, measures and feedback among posted objects
-    /// to the warnings they refer to — only warnings released to the
-    /// partner's audience; references to anything else change nothing.
-    fn feedback(&self, p: &Partner, objects: &[NewObject]) -> Result<(), ApiError> {
+    /// Applies acknowledgements, measures, feedback, judgements and
+    /// decisions among posted objects to the warnings they refer to — only
+    /// warnings released to the partner's audience; references to anything
+    /// else change nothing. An acknowledgement or measures arriving after
+    /// the warning was closed is recorded as late, and the partner told in
+    /// the answer: `(object id, message)` for each such object.
+    fn feedback(
+        &self,
+        p: &Partner,
+        objects: &[NewObject],
+    ) -> Result<Vec<(String, String)>, ApiError> {
         let now = (self.clock)();
+        let actor = format!("partner:{}", p.name);
+        let mut notices = Vec::new();
         // Only objects that carry a lifecycle property need reading.
         for o in objects.iter().filter(|o| o.json.contains("\"lifecycle\"")) {
             let Ok(v) = serde_json::from_str::<Value>(&o.json) else {
                 continue;
             };
-            let pointer = format!(
-                "/extensions/{}/lifecycle",
-                tearline_stix::TEARLINE_EXTENSION
-            );
-            let Some(kind) = v.pointer(&pointer).and_then(Value::as_str) else {
+            let Some(event) = partner_event(&p.name, &v) else {
                 continue;
             };
-            let text = ["content", "explanation", "abstract"]
-                .iter()
-                .find_map(|k| v.get(*k).and_then(Value::as_str))
-                .unwrap_or("")
-                .to_string();
-            let partner = p.name.clone();
-            let event = match kind {
-                "acknowledgement" => EventKind::Acknowledged { partner, text },
-                "measures" => EventKind::Measures { partner, text },
-                "feedback" => EventKind::Feedback { partner, text },
-                _ => continue,
-            };
-            let refs = v
-                .get("object_refs")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for r in refs
-                .iter()
-                .filter_map(Value::as_str)
-                .filter(|r| r.starts_with("report--"))
-            {
-                if let Some(rec) = self.store().warning_for_report(r, &p.audience)? {
-                    lifecycle_apply(
-                        self.store(),
-                        rec.id,
-                        event.clone(),
-                        &format!("partner:{}", p.name),
-                        now,
-                    )?;
+            for r in report_refs(&v) {
+                let Some(rec) = self.store().warning_for_report(&r, &p.audience)? else {
+                    continue;
+                };
+                let closed = tearline_lifecycle::apply::warning(&rec)
+                    .map(|w| w.state(now))
+                    .ok()
+                    .filter(|s| !s.is_open());
+                let (event, late) = match (event.clone(), closed) {
+                    (
+                        EventKind::Acknowledged { partner, text }
+                        | EventKind::Measures { partner, text },
+                        Some(state),
+                    ) => {
+                        let response = if matches!(event, EventKind::Acknowledged { .. }) {
+                            "acknowledgement"
+                        } else {
+                            "measures"
+                        };
+                        let notice = format!(
+                            "late: the sender had closed this warning ({state}) before your {response} arrived; it is recorded"
+                        );
+                        (
+                            EventKind::Late {
+                                partner,
+                                response: response.into(),
+                                text,
+                            },
+                            Some(notice),
+                        )
+                    }
+                    (e, _) => (e, None),
+                };
+                lifecycle_apply(self.store(), rec.id, event, &actor, now)?;
+                if let Some(n) = late {
+                    notices.push((o.id.clone(), n));
                 }
             }
         }
-        Ok(())
+        Ok(notices)
     }
 
-    /// Records "review due" for warnings whose window has ended.
+    /// Records "review due" for warnings — sent and received — whose
+    /// review date has passed.
     pub fn tick(&self) -> Result<usize, ApiError> {
         let now = (self.clock)();
-        tearline_lifecycle::apply::tick(self.store(), now)
-            .map_err(|e| ApiError::Internal(e.to_string()))
+        let sent = tearline_lifecycle::apply::tick(self.store(), now)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let received = tearline_lifecycle::apply::tick_received(self.store(), now)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(sent + received)
     }
+}
+
+/// The lifecycle event a partner's posted object carries, if any: its
+/// `lifecycle` (acknowledgement, measures, feedback, decision, judgement)
+/// and what goes with it.
+fn partner_event(partner: &str, v: &Value) -> Option<EventKind> {
+    let ext = v.pointer(&format!(
+        "/extensions/{}",
+        tearline_stix::TEARLINE_EXTENSION
+    ))?;
+    let kind = ext.get("lifecycle").and_then(Value::as_str)?;
+    let text = ["content", "explanation", "abstract"]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(Value::as_str))
+        .unwrap_or("")
+        .to_string();
+    let partner = partner.to_string();
+    Some(match kind {
+        "acknowledgement" => EventKind::Acknowledged { partner, text },
+        "measures" => EventKind::Measures { partner, text },
+        "feedback" => EventKind::Feedback { partner, text },
+        "decision" => EventKind::Decided {
+            partner,
+            decision: ext
+                .get("decision")
+                .and_then(Value::as_str)?
+                .chars()
+                .take(200)
+                .collect(),
+            until: ext
+                .get("until")
+                .and_then(Value::as_str)
+                .and_then(|u| DateTime::parse_from_rfc3339(u).ok())
+                .map(|u| u.with_timezone(&Utc)),
+            text,
+        },
+        "judgement" => EventKind::Judgement {
+            partner,
+            verdicts: serde_json::from_value::<Vec<tearline_lifecycle::Verdict>>(
+                ext.get("judgement")?.clone(),
+            )
+            .ok()?
+            .into_iter()
+            .filter(|x| tearline_lifecycle::DIMENSIONS.contains(&x.dimension.as_str()))
+            .collect(),
+        },
+        _ => return None,
+    })
+}
+
+/// The report ids an object refers to.
+fn report_refs(v: &Value) -> Vec<String> {
+    v.get("object_refs")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .filter(|r| r.starts_with("report--"))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The id of the read collection of an audience.
@@ -347,8 +424,11 @@ pub async fn serve_with(
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             every.tick().await;
-            if let Err(e) = ticker.tick() {
-                tracing::error!("review check failed: {e}");
+            let t = ticker.clone();
+            match tokio::task::spawn_blocking(move || t.tick()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!("review check failed: {e}"),
+                Err(e) => tracing::error!("the review check stopped: {e}"),
             }
         }
     });
@@ -659,36 +739,56 @@ fn page_body(more: bool, next: Option<i64>, key: &str, items: Vec<Value>) -> Val
 
 // ---- handlers --------------------------------------------------------------
 
+/// Runs a handler's store work on the blocking pool, so that a slow write
+/// (another process holding the database) never stalls the server's
+/// worker threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("a request task failed: {e}")))?
+}
+
 async fn discovery(State(s): State<Arc<AppState>>, h: HeaderMap) -> Result<Response, ApiError> {
-    begin(&s, &h)?;
-    Ok(taxii(
-        StatusCode::OK,
-        json!({
-            "title": s.config.title,
-            "description": "Tearline threat-warning exchange",
-            "default": "/api/",
-            "api_roots": ["/api/"],
-        }),
-    ))
+    blocking(move || {
+        begin(&s, &h)?;
+        Ok(taxii(
+            StatusCode::OK,
+            json!({
+                "title": s.config.title,
+                "description": "Tearline threat-warning exchange",
+                "default": "/api/",
+                "api_roots": ["/api/"],
+            }),
+        ))
+    })
+    .await
 }
 
 async fn api_root(State(s): State<Arc<AppState>>, h: HeaderMap) -> Result<Response, ApiError> {
-    begin(&s, &h)?;
-    Ok(taxii(
-        StatusCode::OK,
-        json!({
-            "title": s.config.title,
-            "description": "Releases to partners, and partners' inboxes",
-            "versions": [TAXII_MEDIA_TYPE],
-            "max_content_length": s.config.max_content_length,
-        }),
-    ))
+    blocking(move || {
+        begin(&s, &h)?;
+        Ok(taxii(
+            StatusCode::OK,
+            json!({
+                "title": s.config.title,
+                "description": "Releases to partners, and partners' inboxes",
+                "versions": [TAXII_MEDIA_TYPE],
+                "max_content_length": s.config.max_content_length,
+            }),
+        ))
+    })
+    .await
 }
 
 async fn collections(State(s): State<Arc<AppState>>, h: HeaderMap) -> Result<Response, ApiError> {
-    let p = begin(&s, &h)?;
-    let list: Vec<Value> = collections_of(&p).iter().map(collection_json).collect();
-    Ok(taxii(StatusCode::OK, json!({ "collections": list })))
+    blocking(move || {
+        let p = begin(&s, &h)?;
+        let list: Vec<Value> = collections_of(&p).iter().map(collection_json).collect();
+        Ok(taxii(StatusCode::OK, json!({ "collections": list })))
+    })
+    .await
 }
 
 async fn collection(
@@ -696,9 +796,12 @@ async fn collection(
     h: HeaderMap,
     Path(cid): Path<String>,
 ) -> Result<Response, ApiError> {
-    let p = begin(&s, &h)?;
-    let c = find_collection(&p, &cid)?;
-    Ok(taxii(StatusCode::OK, collection_json(&c)))
+    blocking(move || {
+        let p = begin(&s, &h)?;
+        let c = find_collection(&p, &cid)?;
+        Ok(taxii(StatusCode::OK, collection_json(&c)))
+    })
+    .await
 }
 
 fn readable(p: &Partner, cid: &str) -> Result<Collection, ApiError> {
@@ -715,10 +818,13 @@ async fn get_objects(
     Path(cid): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let p = begin(&s, &h)?;
-    let c = readable(&p, &cid)?;
-    let q = query(&s, &params, VersionMatch::Last)?;
-    objects_envelope(&s, &p, &c, &q, false)
+    blocking(move || {
+        let p = begin(&s, &h)?;
+        let c = readable(&p, &cid)?;
+        let q = query(&s, &params, VersionMatch::Last)?;
+        objects_envelope(&s, &p, &c, &q, false)
+    })
+    .await
 }
 
 async fn get_object(
@@ -727,11 +833,14 @@ async fn get_object(
     Path((cid, oid)): Path<(String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let p = begin(&s, &h)?;
-    let c = readable(&p, &cid)?;
-    let mut q = query(&s, &params, VersionMatch::Last)?;
-    q.ids = vec![oid];
-    objects_envelope(&s, &p, &c, &q, true)
+    blocking(move || {
+        let p = begin(&s, &h)?;
+        let c = readable(&p, &cid)?;
+        let mut q = query(&s, &params, VersionMatch::Last)?;
+        q.ids = vec![oid];
+        objects_envelope(&s, &p, &c, &q, true)
+    })
+    .await
 }
 
 /// An envelope of the objects matching `q`; with `one`, an empty result is
@@ -764,23 +873,26 @@ async fn versions(
     Path((cid, oid)): Path<(String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let p = begin(&s, &h)?;
-    let c = readable(&p, &cid)?;
-    let mut q = query(&s, &params, VersionMatch::All)?;
-    q.ids = vec![oid];
-    q.versions = VersionMatch::All;
-    let page = s.store().objects(&c.stored, &q)?;
-    let next = page.objects.last().map(|o| o.seq);
-    let objects = sendable(&s, &c, page.objects)?;
-    if objects.is_empty() {
-        return Err(ApiError::NotFound);
-    }
-    let items = objects.iter().map(|o| json!(o.object.version)).collect();
-    let r = taxii(
-        StatusCode::OK,
-        page_body(page.more, next, "versions", items),
-    );
-    Ok(with_added_headers(r, &objects))
+    blocking(move || {
+        let p = begin(&s, &h)?;
+        let c = readable(&p, &cid)?;
+        let mut q = query(&s, &params, VersionMatch::All)?;
+        q.ids = vec![oid];
+        q.versions = VersionMatch::All;
+        let page = s.store().objects(&c.stored, &q)?;
+        let next = page.objects.last().map(|o| o.seq);
+        let objects = sendable(&s, &c, page.objects)?;
+        if objects.is_empty() {
+            return Err(ApiError::NotFound);
+        }
+        let items = objects.iter().map(|o| json!(o.object.version)).collect();
+        let r = taxii(
+            StatusCode::OK,
+            page_body(page.more, next, "versions", items),
+        );
+        Ok(with_added_headers(r, &objects))
+    })
+    .await
 }
 
 async fn manifest(
@@ -789,18 +901,21 @@ async fn manifest(
     Path(cid): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let p = begin(&s, &h)?;
-    let c = readable(&p, &cid)?;
-    let q = query(&s, &params, VersionMatch::Last)?;
-    let page = s.store().objects(&c.stored, &q)?;
-    let next = page.objects.last().map(|o| o.seq);
-    let objects = sendable(&s, &c, page.objects)?;
-    let items = objects
-        .iter()
-        .map(|o| json!({"id": o.object.id, "date_added": o.date_added, "version": o.object.version, "media_type": STIX_MEDIA_TYPE}))
-        .collect();
-    let r = taxii(StatusCode::OK, page_body(page.more, next, "objects", items));
-    Ok(with_added_headers(r, &objects))
+    blocking(move || {
+        let p = begin(&s, &h)?;
+        let c = readable(&p, &cid)?;
+        let q = query(&s, &params, VersionMatch::Last)?;
+        let page = s.store().objects(&c.stored, &q)?;
+        let next = page.objects.last().map(|o| o.seq);
+        let objects = sendable(&s, &c, page.objects)?;
+        let items = objects
+            .iter()
+            .map(|o| json!({"id": o.object.id, "date_added": o.date_added, "version": o.object.version, "media_type": STIX_MEDIA_TYPE}))
+            .collect();
+        let r = taxii(StatusCode::OK, page_body(page.more, next, "objects", items));
+        Ok(with_added_headers(r, &objects))
+    })
+    .await
 }
 
 async fn delete_object(
@@ -809,29 +924,32 @@ async fn delete_object(
     Path((cid, oid)): Path<(String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let p = begin(&s, &h)?;
-    let c = find_collection(&p, &cid)?;
-    if !(c.can_read && c.can_write) {
-        return Err(ApiError::Forbidden(
-            "objects in this collection cannot be deleted".into(),
-        ));
-    }
-    let versions = match query(&s, &params, VersionMatch::All)?.versions {
-        VersionMatch::Exact(v) => v,
-        _ => Vec::new(),
-    };
-    let audit = NewAuditEntry {
-        at: stamp((s.clock)()),
-        actor: format!("partner:{}", p.name),
-        action: "exchange.delete".into(),
-        subject: oid.clone(),
-        detail: json!({ "collection": c.id, "versions": versions }).to_string(),
-    };
-    let n = s.store().delete_object(&c.stored, &oid, &versions, audit)?;
-    if n == 0 {
-        return Err(ApiError::NotFound);
-    }
-    Ok(taxii(StatusCode::OK, json!({})))
+    blocking(move || {
+        let p = begin(&s, &h)?;
+        let c = find_collection(&p, &cid)?;
+        if !(c.can_read && c.can_write) {
+            return Err(ApiError::Forbidden(
+                "objects in this collection cannot be deleted".into(),
+            ));
+        }
+        let versions = match query(&s, &params, VersionMatch::All)?.versions {
+            VersionMatch::Exact(v) => v,
+            _ => Vec::new(),
+        };
+        let audit = NewAuditEntry {
+            at: stamp((s.clock)()),
+            actor: format!("partner:{}", p.name),
+            action: "exchange.delete".into(),
+            subject: oid.clone(),
+            detail: json!({ "collection": c.id, "versions": versions }).to_string(),
+        };
+        let n = s.store().delete_object(&c.stored, &oid, &versions, audit)?;
+        if n == 0 {
+            return Err(ApiError::NotFound);
+        }
+        Ok(taxii(StatusCode::OK, json!({})))
+    })
+    .await
 }
 
 async fn status(
@@ -839,13 +957,16 @@ async fn status(
     h: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let p = begin(&s, &h)?;
-    let st = s
-        .store()
-        .status(&id)?
-        .filter(|st| st.owner == p.name)
-        .ok_or(ApiError::NotFound)?;
-    Ok(taxii(StatusCode::OK, status_json(&st)))
+    blocking(move || {
+        let p = begin(&s, &h)?;
+        let st = s
+            .store()
+            .status(&id)?
+            .filter(|st| st.owner == p.name)
+            .ok_or(ApiError::NotFound)?;
+        Ok(taxii(StatusCode::OK, status_json(&st)))
+    })
+    .await
 }
 
 fn status_json(st: &EnvelopeStatus) -> Value {
@@ -878,13 +999,19 @@ async fn post_objects(
     Path(cid): Path<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let p = begin(&s, &h)?;
-    let c = find_collection(&p, &cid)?;
-    if !c.can_write {
-        return Err(ApiError::Forbidden(
-            "this collection cannot be written to".into(),
-        ));
-    }
+    let max = s.config.max_content_length;
+    let (st, hd) = (s.clone(), h.clone());
+    let (p, c) = blocking(move || {
+        let p = begin(&st, &hd)?;
+        let c = find_collection(&p, &cid)?;
+        if !c.can_write {
+            return Err(ApiError::Forbidden(
+                "this collection cannot be written to".into(),
+            ));
+        }
+        Ok((p, c))
+    })
+    .await?;
     let ct = h
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -892,7 +1019,6 @@ async fn post_objects(
     if !is_taxii(ct) {
         return Err(ApiError::UnsupportedMediaType);
     }
-    let max = s.config.max_content_length;
     let declared = h
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -903,19 +1029,32 @@ async fn post_objects(
     let bytes = axum::body::to_bytes(body, max)
         .await
         .map_err(|_| ApiError::TooLarge(max))?;
-    let envelope: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not JSON: {e}")))?;
-    let objects = validate_envelope(&envelope)?;
-    let mut st = EnvelopeStatus {
-        id: uuid::Uuid::new_v4().to_string(),
-        owner: p.name.clone(),
-        request_timestamp: stamp((s.clock)()),
-        successes: Vec::new(),
-        failures: Vec::new(),
-    };
-    s.store().add_objects(&c.stored, &objects, &mut st)?;
-    s.feedback(&p, &objects)?;
-    Ok(taxii(StatusCode::ACCEPTED, status_json(&st)))
+    blocking(move || {
+        let envelope: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::BadRequest(format!("the body is not JSON: {e}")))?;
+        let objects = validate_envelope(&envelope)?;
+        let mut st = EnvelopeStatus {
+            id: uuid::Uuid::new_v4().to_string(),
+            owner: p.name.clone(),
+            request_timestamp: stamp((s.clock)()),
+            successes: Vec::new(),
+            failures: Vec::new(),
+        };
+        s.store().add_objects(&c.stored, &objects, &mut st)?;
+        let notices = s.feedback(&p, &objects)?;
+        let mut body = status_json(&st);
+        // Messages for the partner about its objects (a late response) ride
+        // on their success entries.
+        if let Some(list) = body.get_mut("successes").and_then(Value::as_array_mut) {
+            for e in list.iter_mut() {
+                if let Some((_, m)) = notices.iter().find(|(id, _)| e["id"] == id.as_str()) {
+                    e["message"] = json!(m);
+                }
+            }
+        }
+        Ok(taxii(StatusCode::ACCEPTED, body))
+    })
+    .await
 }
 
 /// Checks an envelope of STIX objects; any invalid object rejects the

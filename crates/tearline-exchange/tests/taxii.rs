@@ -121,6 +121,7 @@ fn release(
                 supersedes: None,
                 request: None,
                 document: None,
+                source: None,
             },
             &mut || Ok(()),
         )

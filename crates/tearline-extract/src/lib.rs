@@ -256,6 +256,25 @@ impl Entity {
             description: None,
         }
     }
+
+    /// A warning window stated outside the text — a report's front matter,
+    /// a received warning's validity — from `from` (if given) to `until`
+    /// (`YYYY-MM-DD`). `said` names where it was stated.
+    pub fn stated_window(from: Option<&str>, until: &str, said: &str) -> Entity {
+        let name = format!("{}..{until}", from.unwrap_or("?"));
+        let mut e = Entity::new(
+            0,
+            0,
+            EntityKind::Window,
+            said,
+            format!("window:{name}"),
+            name,
+        );
+        e.from = from.map(str::to_string);
+        e.until = Some(until.to_string());
+        e.grain = Some("stated".into());
+        e
+    }
 }
 
 /// Everything read from one text.

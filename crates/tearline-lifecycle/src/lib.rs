@@ -18,6 +18,8 @@
 //! parameter.
 #![deny(missing_docs)]
 
+pub mod receiver;
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -36,6 +38,8 @@ pub enum Outcome {
     EventOccurred,
     /// A newer warning replaced it.
     Superseded,
+    /// The sender withdrew it.
+    Withdrawn,
 }
 
 impl Outcome {
@@ -46,6 +50,7 @@ impl Outcome {
             Outcome::NotConfirmed => "not-confirmed",
             Outcome::EventOccurred => "event-occurred",
             Outcome::Superseded => "superseded",
+            Outcome::Withdrawn => "withdrawn",
         }
     }
 }
@@ -58,7 +63,8 @@ impl FromStr for Outcome {
             "not-confirmed" => Ok(Outcome::NotConfirmed),
             "event-occurred" => Ok(Outcome::EventOccurred),
             "superseded" => Ok(Outcome::Superseded),
-            _ => Err(format!("unknown outcome `{s}`: expected confirmed, not-confirmed, event-occurred or superseded")),
+            "withdrawn" => Ok(Outcome::Withdrawn),
+            _ => Err(format!("unknown outcome `{s}`: expected confirmed, not-confirmed, event-occurred, superseded or withdrawn")),
         }
     }
 }
@@ -160,7 +166,52 @@ pub enum EventKind {
         /// Why.
         note: String,
     },
+    /// A partner judged, for each of who / what / where / when / how,
+    /// whether the warning says enough to act on.
+    Judgement {
+        /// The partner.
+        partner: String,
+        /// One verdict per dimension judged.
+        verdicts: Vec<Verdict>,
+    },
+    /// A partner decided about its measures at the end of the window.
+    Decided {
+        /// The partner.
+        partner: String,
+        /// `kept`, `lifted` or `closed: OUTCOME`.
+        decision: String,
+        /// Until when measures are kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<DateTime<Utc>>,
+        /// Why.
+        text: String,
+    },
+    /// A partner's acknowledgement or measures arrived after the warning
+    /// was closed: recorded, and the partner told.
+    Late {
+        /// The partner.
+        partner: String,
+        /// What it sent: `acknowledgement` or `measures`.
+        response: String,
+        /// What it said.
+        text: String,
+    },
 }
+
+/// A partner's verdict on one dimension of a warning's specificity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// `who`, `what`, `where`, `when` or `how`.
+    pub dimension: String,
+    /// The warning says enough on this dimension to act.
+    pub enough: bool,
+    /// What more it needs ("which venues").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub need: String,
+}
+
+/// The dimensions a verdict may name, in order.
+pub const DIMENSIONS: [&str; 5] = ["who", "what", "where", "when", "how"];
 
 /// One event in a warning's timeline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -243,9 +294,11 @@ impl Warning {
         if let State::Closed(o) = state {
             // Feedback after closing is still welcome; nothing else is.
             return match kind {
-                EventKind::Feedback { .. } | EventKind::Delivered { .. } => {
-                    Ok(self.fresh(kind).then_some(()))
-                }
+                EventKind::Feedback { .. }
+                | EventKind::Delivered { .. }
+                | EventKind::Judgement { .. }
+                | EventKind::Decided { .. }
+                | EventKind::Late { .. } => Ok(self.fresh(kind).then_some(())),
                 // A closed warning is never due.
                 EventKind::ReviewDue => Ok(None),
                 _ => Err(LifecycleError::Closed(o.name())),
@@ -287,6 +340,69 @@ impl Warning {
     /// Time left in the window (negative when overdue).
     pub fn time_left(&self, now: DateTime<Utc>) -> chrono::Duration {
         self.window_end() - now
+    }
+}
+
+/// One partner's part in a warning, as its events tell it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PartnerState {
+    /// When it first fetched the warning.
+    pub delivered: Option<DateTime<Utc>>,
+    /// It acknowledged the warning.
+    pub acknowledged: bool,
+    /// It recorded measures.
+    pub measures: bool,
+    /// Its last judgement of the warning's specificity.
+    pub judgement: Vec<Verdict>,
+    /// Its last decision about its measures (`kept`, `lifted`, ...).
+    pub decision: Option<String>,
+    /// A response of it arrived after the warning was closed.
+    pub late: bool,
+}
+
+impl PartnerState {
+    /// The dimensions it judged not enough to act on, with what it needs.
+    pub fn needs(&self) -> Vec<&Verdict> {
+        self.judgement.iter().filter(|v| !v.enough).collect()
+    }
+}
+
+impl Warning {
+    /// Each partner that took part, by name.
+    pub fn partner_states(&self) -> std::collections::BTreeMap<String, PartnerState> {
+        let mut out: std::collections::BTreeMap<String, PartnerState> = Default::default();
+        for e in &self.events {
+            match &e.kind {
+                EventKind::Delivered { partner } => {
+                    out.entry(partner.clone()).or_default().delivered = Some(e.at)
+                }
+                EventKind::Acknowledged { partner, .. } => {
+                    out.entry(partner.clone()).or_default().acknowledged = true
+                }
+                EventKind::Measures { partner, .. } => {
+                    out.entry(partner.clone()).or_default().measures = true
+                }
+                EventKind::Judgement { partner, verdicts } => {
+                    out.entry(partner.clone()).or_default().judgement = verdicts.clone()
+                }
+                EventKind::Decided {
+                    partner,
+                    decision,
+                    until,
+                    ..
+                } => {
+                    out.entry(partner.clone()).or_default().decision = Some(match until {
+                        Some(u) => format!("{decision} until {}", u.format("%Y-%m-%d %H:%M UTC")),
+                        None => decision.clone(),
+                    })
+                }
+                EventKind::Late { partner, .. } => {
+                    out.entry(partner.clone()).or_default().late = true
+                }
+                _ => {}
+            }
+        }
+        out
     }
 }
 
@@ -456,8 +572,11 @@ mod tests {
 /// Applying events to stored warnings.
 pub mod apply {
     use chrono::{DateTime, SecondsFormat, Utc};
-    use tearline_store::{Store, StoreError, StoredEvent, WarningRecord};
+    use tearline_store::{
+        NewObject, Outgoing, ReceivedRecord, Store, StoreError, StoredEvent, WarningRecord,
+    };
 
+    use crate::receiver::{Received, RecvError, RecvEvent, RecvKind};
     use crate::{Event, EventKind, LifecycleError, Warning};
 
     /// Why an event could not be applied.
@@ -466,6 +585,9 @@ pub mod apply {
         /// The lifecycle does not allow it.
         #[error(transparent)]
         Lifecycle(#[from] LifecycleError),
+        /// The receiver's lifecycle does not allow it.
+        #[error(transparent)]
+        Received(#[from] RecvError),
         /// The store failed.
         #[error(transparent)]
         Store(#[from] StoreError),
@@ -529,6 +651,19 @@ pub mod apply {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, ApplyError> {
+        apply_with(store, id, kind, actor, now, &Outgoing::default())
+    }
+
+    /// [`apply`], sending `out` (objects for the audience, a reply to a
+    /// partner) in the event's transaction.
+    pub fn apply_with(
+        store: &dyn Store,
+        id: i64,
+        kind: EventKind,
+        actor: &str,
+        now: DateTime<Utc>,
+        out: &Outgoing<'_>,
+    ) -> Result<bool, ApplyError> {
         for _ in 0..16 {
             let rec = store.warning(id)?.ok_or(ApplyError::Missing(id))?;
             if !admit(&rec, &kind, now)? {
@@ -539,7 +674,7 @@ pub mod apply {
                 actor: actor.to_string(),
                 kind: kind.clone(),
             });
-            if store.warning_event(id, rec.events.len(), &e)? {
+            if store.warning_event(id, rec.events.len(), &e, out)? {
                 return Ok(true);
             }
         }
@@ -563,6 +698,81 @@ pub mod apply {
         for rec in store.warnings()? {
             if admit(&rec, &EventKind::ReviewDue, now)?
                 && apply(store, rec.id, EventKind::ReviewDue, "clock", now)?
+            {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// The lifecycle view of a received warning.
+    pub fn received(rec: &ReceivedRecord) -> Result<Received, ApplyError> {
+        let events = rec
+            .events
+            .iter()
+            .map(|e| {
+                serde_json::from_str::<RecvEvent>(&e.event)
+                    .map_err(|x| ApplyError::Corrupt(rec.id, x.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Received {
+            valid_from: rec
+                .warning
+                .valid_from
+                .as_deref()
+                .map(|v| time(rec.id, v))
+                .transpose()?,
+            valid_until: time(rec.id, &rec.warning.valid_until)?,
+            events,
+        })
+    }
+
+    /// The stored form of a received warning's event.
+    pub fn stored_received(e: &RecvEvent) -> StoredEvent {
+        StoredEvent {
+            at: e.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            actor: e.actor.clone(),
+            event: serde_json::to_string(e).unwrap_or_default(),
+        }
+    }
+
+    /// Applies `kind` to received warning `id` if the receiver's lifecycle
+    /// allows it at `now`, queuing `responses` to the sender in the same
+    /// transaction; serialised like [`apply`]. Returns false when it would
+    /// change nothing.
+    pub fn apply_received(
+        store: &dyn Store,
+        id: i64,
+        kind: RecvKind,
+        actor: &str,
+        now: DateTime<Utc>,
+        responses: &[NewObject],
+    ) -> Result<bool, ApplyError> {
+        for _ in 0..16 {
+            let rec = store.received_warning(id)?.ok_or(ApplyError::Missing(id))?;
+            if received(&rec)?.admit(&kind, now)?.is_none() {
+                return Ok(false);
+            }
+            let e = stored_received(&RecvEvent {
+                at: now,
+                actor: actor.to_string(),
+                kind: kind.clone(),
+            });
+            if store.received_event(id, rec.events.len(), &e, responses)? {
+                return Ok(true);
+            }
+        }
+        Err(ApplyError::Busy(id))
+    }
+
+    /// Records "review due" for every open received warning whose review
+    /// date has passed; returns how many became due. The clock never lifts
+    /// measures.
+    pub fn tick_received(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, ApplyError> {
+        let mut n = 0;
+        for rec in store.received_warnings()? {
+            if received(&rec)?.admit(&RecvKind::ReviewDue, now)?.is_some()
+                && apply_received(store, rec.id, RecvKind::ReviewDue, "clock", now, &[])?
             {
                 n += 1;
             }

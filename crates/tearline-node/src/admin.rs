@@ -238,6 +238,19 @@ impl Node {
         let head = self.store.audit_head()?;
         let entries = verify_chain(&log, head.as_ref().map(|(s, h)| (*s, h.as_str())))
             .map_err(|b| Error::new(Code::Audit, format!("audit log does not verify: {b}")))?;
+        // An older node's head, from before it moved into the store: the
+        // log must still hold that entry, unchanged.
+        if let Some(legacy) = self.store.cursor(crate::LEGACY_HEAD_KEY)? {
+            let mut it = legacy.split_whitespace();
+            let seq: i64 = it.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+            let hash = it.next().unwrap_or("");
+            verify_chain(&log, Some((seq, hash))).map_err(|b| {
+                Error::new(
+                    Code::Audit,
+                    format!("audit log does not verify against the head kept before the node moved into its store: {b}"),
+                )
+            })?;
+        }
         let releases = self.store.releases()?;
         verify_releases(&releases, &log)
             .map_err(|m| Error::new(Code::Audit, format!("audit log does not verify: {m}")))?;

@@ -147,6 +147,18 @@ impl Error {
         &self.details
     }
 
+    /// The message with its causes, for the node's own log or user.
+    pub fn with_causes(&self) -> String {
+        let mut out = self.message.clone();
+        let mut cur = std::error::Error::source(self);
+        while let Some(c) = cur {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cur = c.source();
+        }
+        out
+    }
+
     /// What a browser or a partner may be told: the message, except for
     /// internal failures, whose details stay in the node's log.
     pub fn public_message(&self) -> String {
@@ -202,7 +214,7 @@ impl ErrorCode for tearline_lifecycle::apply::ApplyError {
     fn code(&self) -> Code {
         use tearline_lifecycle::apply::ApplyError as A;
         match self {
-            A::Lifecycle(_) => Code::Conflict,
+            A::Lifecycle(_) | A::Received(_) => Code::Conflict,
             A::Missing(_) => Code::NotFound,
             A::Busy(_) => Code::Conflict,
             A::Store(e) => e.code(),

@@ -54,10 +54,10 @@ impl Staged {
             )));
         }
         let mut tmp = tempfile::NamedTempFile::new_in(parent(path))
-            .map_err(|e| Error::bad(format!("cannot write `{name}`: {e}")))?;
+            .map_err(|e| Error::internal(format!("cannot write `{name}`"), e))?;
         tmp.write_all(bytes)
             .and_then(|_| tmp.as_file().sync_all())
-            .map_err(|e| Error::bad(format!("cannot write `{name}`: {e}")))?;
+            .map_err(|e| Error::internal(format!("cannot write `{name}`"), e))?;
         Ok(Staged {
             tmp,
             path: path.to_path_buf(),

@@ -13,7 +13,8 @@
 //! - **operations**, one module each: the registry, audiences and the audit
 //!   log ([`admin`]); assessing a report for every audience and issuing a
 //!   release ([`reports`]); warnings ([`warnings`]); partners
-//!   ([`partners`]); remotes, sync and responses ([`remotes`]); reading
+//!   ([`partners`]); remotes, sync and responses ([`remotes`]); warnings
+//!   received from partners and the receiver's acts ([`received`]); reading
 //!   documents, ingest, cases and related material ([`reading`]); users,
 //!   passwords, sessions and drafts ([`users`]);
 //! - **errors**: one [`Error`] type whose [`Code`] gives both the exit code
@@ -38,9 +39,11 @@
 pub mod admin;
 mod error;
 mod files;
+pub mod notify;
 pub mod partners;
 mod policy;
 pub mod reading;
+pub mod received;
 pub mod remotes;
 pub mod reports;
 pub mod requests;
@@ -60,7 +63,10 @@ use tearline_store_sqlite::SqliteStore;
 
 pub use error::{Code, Error, ErrorCode, Result};
 pub use policy::{Caller, Role, INTERNAL};
-pub use settings::{ExchangeSettings, Settings, WorkbenchSettings, SETTINGS};
+pub use settings::{
+    EmailSettings, ExchangeSettings, NotifySettings, Settings, WebhookSettings, WorkbenchSettings,
+    SETTINGS,
+};
 
 /// The database file in a node directory.
 pub const DATABASE: &str = "tearline.db";
@@ -70,6 +76,8 @@ pub const KEY: &str = "node.key";
 const LEGACY_HEAD: &str = "audit.head";
 /// Where older nodes kept remotes (moved into the store).
 const LEGACY_REMOTES: &str = "remotes.toml";
+/// Where the head an older node kept in `audit.head` is kept in the store.
+pub(crate) const LEGACY_HEAD_KEY: &str = "audit/legacy-head";
 
 /// The node's clock.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -342,11 +350,14 @@ fn signing_key(
     Ok(key)
 }
 
-/// Moves what an older node kept in files into the store: who it is and
-/// its audiences (`tearline.toml`), its remotes (`remotes.toml`) and the
-/// audit head (`audit.head`). Each step is recorded before its file
-/// changes, and each is skipped when already done, so an interrupted
-/// migration finishes at the next open. Returns who the node is.
+/// Moves what an older node kept in files into the store: the audit head
+/// (`audit.head`), who it is and its audiences (`tearline.toml`) and its
+/// remotes (`remotes.toml`). The head comes first, before anything is
+/// appended to the log, so that a log cut short or rewritten before the
+/// move is still detected by `tearline audit verify`. Each step is stored
+/// before its file changes, and each is skipped when already done, so an
+/// interrupted migration finishes at the next open. Returns who the node
+/// is.
 fn migrate(
     dir: &Path,
     store: &dyn Store,
@@ -354,6 +365,7 @@ fn migrate(
     legacy: &settings::Legacy,
     clock: &Clock,
 ) -> Result<NodeInfo> {
+    migrate_head(dir, store)?;
     let info = match store.node()? {
         Some(info) => info,
         None => {
@@ -367,11 +379,9 @@ fn migrate(
                 name: node.name.clone(),
                 created: stamp(node.created),
             };
-            let audiences = if legacy.audiences.is_empty() {
-                Audience::defaults()
-            } else {
-                legacy.audiences.clone()
-            };
+            // Exactly what the file held: an older node whose operator
+            // removed every audience has none.
+            let audiences = legacy.audiences.clone();
             let entry = audit_entry(
                 clock,
                 "tearline",
@@ -384,7 +394,6 @@ fn migrate(
         }
     };
     migrate_remotes(dir, store, clock)?;
-    migrate_head(dir, store)?;
     if !legacy.is_empty() {
         settings::write(dir, settings)?;
     }
@@ -463,7 +472,9 @@ fn migrate_head(dir: &Path, store: &dyn Store) -> Result<()> {
             format!("`{name}` is malformed: expected `SEQ HASH`"),
         ));
     };
-    store.raise_audit_head(seq, hash)?;
+    // Kept beside the log: `verify_audit` checks that the log still holds
+    // this entry with this hash.
+    store.set_cursor(LEGACY_HEAD_KEY, &format!("{seq} {hash}"))?;
     std::fs::remove_file(&path)
         .map_err(|e| Error::internal(format!("failed to remove `{name}`"), e))
 }

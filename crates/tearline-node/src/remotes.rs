@@ -58,6 +58,12 @@ pub struct Synced {
     pub pushed: usize,
     /// Received reports read and linked into cases.
     pub linked: usize,
+    /// Warnings received for the first time.
+    pub new_warnings: usize,
+    /// Changes by the sender to warnings already followed.
+    pub changed: usize,
+    /// What the sender said about our responses.
+    pub notices: Vec<String>,
     /// Received reports that could not be linked, and why.
     pub not_linked: Vec<String>,
 }
@@ -99,6 +105,12 @@ fn remote_of(r: RemoteRecord) -> Result<Remote> {
         key,
         collections: r.collections,
     })
+}
+
+/// The id under which a report received from `remote` is stored as a
+/// document.
+pub fn received_document_id(remote: &str, report_id: &str) -> String {
+    format!("received:{remote}:{report_id}")
 }
 
 fn text(v: &serde_json::Value) -> Option<String> {
@@ -213,6 +225,8 @@ impl Node {
             name,
             json!({ "pulled": rep.pulled, "pushed": rep.pushed, "pages": rep.pages }),
         ))?;
+        let followed = self.follow(name)?;
+        self.notices(name, &rep.notices)?;
         let (linked, not_linked) = self.link_received(name)?;
         Ok(Synced {
             pulled: rep.pulled,
@@ -221,6 +235,9 @@ impl Node {
             pushed: rep.pushed,
             linked,
             not_linked,
+            new_warnings: followed.new,
+            changed: followed.changed,
+            notices: rep.notices.into_iter().map(|(_, m)| m).collect(),
         })
     }
 
@@ -256,14 +273,21 @@ impl Node {
             if title.is_empty() && body.is_empty() {
                 continue;
             }
+            let ext = &v["extensions"][tearline_stix::TEARLINE_EXTENSION];
+            let day = |x: &serde_json::Value| {
+                x.as_str()
+                    .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                    .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d").to_string())
+            };
             docs.push(Doc {
-                id: Some(format!("received:{name}:{}", o.object.id)),
+                id: Some(received_document_id(name, &o.object.id)),
                 source: format!("remote {name}: {}", o.object.id),
                 url: None,
                 published: text(&v["published"]).or_else(|| text(&v["created"])),
                 lang: text(&v["lang"]),
                 text: format!("{title}\n\n{body}"),
                 title,
+                window: day(&ext["valid_until"]).map(|u| (day(&ext["valid_from"]), u)),
             });
         }
         let (mut stored, mut failed) = (0, Vec::new());
@@ -279,7 +303,9 @@ impl Node {
 
     /// Queues an acknowledgement, measures taken or feedback on a report
     /// received from `remote`; `sync` sends it. The response is checked
-    /// against this node's registry and signed with its key.
+    /// against this node's registry and signed with its key. A report never
+    /// received from `remote` is refused. For a received warning, the acts
+    /// of `tearline received` record the receiver's lifecycle as well.
     pub fn respond(
         &self,
         caller: &Caller,
@@ -299,36 +325,17 @@ impl Node {
             .ok()
             .filter(|id: &tearline_stix::StixId| id.object_type() == "report")
             .ok_or_else(|| Error::bad(format!("`{report_id}` is not a report id (report--...)")))?;
-        let now = self.now();
-        let st = tearline_stix::stix_time(now);
-        let id = tearline_stix::StixId::random("note");
-        let mut bundle = json!({"type": "bundle", "id": tearline_stix::StixId::random("bundle"), "objects": [{
-            "type": "note",
-            "spec_version": "2.1",
-            "id": id,
-            "created": st,
-            "modified": st,
-            "content": text,
-            "object_refs": [report_id],
-            "extensions": { tearline_stix::TEARLINE_EXTENSION: { "extension_type": "property-extension", "lifecycle": kind } },
-        }]});
-        // What we send a remote is checked against our registry too.
-        let registry = self.registry()?;
-        let hits = registry.find(&bundle.to_string());
-        if !hits.is_empty() {
-            let lines = hits
-                .iter()
-                .map(|(_, t)| format!("the response holds a registered {} term", t.kind))
-                .collect();
-            return Err(Error::new(
-                Code::Leak,
-                "response refused by the leak check; nothing was queued",
-            )
-            .with_details(lines));
+        if !self
+            .received_objects(remote)?
+            .iter()
+            .any(|o| o.object.id == report_id)
+        {
+            return Err(Error::not_found(format!(
+                "`{report_id}` was never received from `{remote}`: `tearline received reports {remote}` lists what was"
+            )));
         }
-        tearline_stix::sign_bundle(&mut bundle, self.key());
-        let obj = tearline_exchange::stix_object(&bundle["objects"][0])
-            .map_err(|m| Error::new(Code::Internal, format!("bug: {m}")))?;
+        let obj = self.response(remote, report_id, kind, text, serde_json::Map::new())?;
+        let id = obj.id.clone();
         let entry = self.entry(
             caller,
             "remote.respond",
@@ -336,12 +343,12 @@ impl Node {
             json!({ "kind": kind, "report": report_id, "note": id }),
         );
         self.store
-            .queue_responses(remote, &[obj], &stamp(now), entry)?;
-        Ok(id.to_string())
+            .queue_responses(remote, &[obj], &stamp(self.now()), entry)?;
+        Ok(id)
     }
 
-    /// The reports received from `remote`.
-    pub fn received(&self, _caller: &Caller, remote: &str) -> Result<Vec<ReceivedReport>> {
+    /// The reports received from `remote` (every report, warning or not).
+    pub fn received_reports(&self, _caller: &Caller, remote: &str) -> Result<Vec<ReceivedReport>> {
         self.remote_record(remote)?;
         let mut rows = Vec::new();
         for o in self.received_objects(remote)? {

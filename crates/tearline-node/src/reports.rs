@@ -22,8 +22,8 @@ use tearline_release::{
     LeakFinding, LeakGuard, LintFinding, Profile, Registry, Release, Rendered, Severity,
 };
 use tearline_store::{
-    NewDocument, NewRelease, NewWarning, ReleaseRecord, ReleaseRequest, ReleaseWrite, StoreError,
-    Supersede,
+    Approval, NewDocument, NewRelease, NewWarning, ReleaseRecord, ReleaseRequest, ReleaseWrite,
+    StoreError, Supersede,
 };
 
 use crate::files::{Placed, Staged};
@@ -202,8 +202,10 @@ struct Commit<'a> {
     warning: Option<&'a NewWarning>,
     /// The warning re-issued, with the events its timeline held.
     supersedes: Option<(i64, usize)>,
-    request: Option<i64>,
+    request: Option<Approval<'a>>,
     document: Option<(&'a NewDocument, Option<i64>)>,
+    /// The report's source (name, text), kept for later changes.
+    source: Option<(&'a str, &'a str)>,
 }
 
 /// A report with a validity window is a warning, followed until a person
@@ -280,6 +282,22 @@ impl Node {
         caller.may_release(input.audience)?;
         let audience = self.audience(input.audience)?;
         if self.settings.workbench.two_person_rule && audience.name() != INTERNAL {
+            // A request that could never be released is refused now, not
+            // at approval: the same lint and leak check as a release.
+            let registry = self.registry()?;
+            self.refuse_lint_errors(input.report, &registry)?;
+            let file_name = input
+                .output
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().to_string());
+            self.checked(
+                input.report,
+                &audience,
+                &registry,
+                input.format,
+                file_name.as_deref(),
+                None,
+            )?;
             return Ok(Released::Requested(
                 self.request_release(caller, input, &audience)?,
             ));
@@ -296,25 +314,28 @@ impl Node {
         caller: &Caller,
         input: &ReleaseInput<'_>,
         audience: &Audience,
-        request: Option<i64>,
+        request: Option<Approval<'_>>,
     ) -> Result<Issued> {
         let report = input.report;
-        let supersedes = match input.supersedes {
-            Some(id) => Some((id, self.open_warning(id)?.events.len())),
+        let superseded = match input.supersedes {
+            Some(id) => Some(self.open_warning(id)?),
             None => None,
         };
+        let supersedes = superseded.as_ref().map(|w| (w.id, w.events.len()));
         let registry = self.registry()?;
         self.refuse_lint_errors(report, &registry)?;
         let file_name = input
             .output
             .and_then(|p| p.file_name())
             .map(|n| n.to_string_lossy().to_string());
+        let old_report = superseded.as_ref().map(|w| w.warning.report_id.as_str());
         let checked = self.checked(
             report,
             audience,
             &registry,
             input.format,
             file_name.as_deref(),
+            old_report,
         )?;
         let staged = match input.output {
             Some(p) => Some(Staged::new(p, checked.output.bytes())?),
@@ -333,7 +354,22 @@ impl Node {
         // The full report joins the node's documents, so that later reports
         // and articles on the same threat are linked to it.
         let document = self.report_document(report, &record.report_sha256, &at)?;
-        let warning = warning_of(report, audience, &checked)?;
+        let warning = match warning_of(report, audience, &checked)? {
+            // One warning per report and audience: a report released again
+            // to the same audience (in another format, say) is followed by
+            // the warning it already has while that is open. A re-issue
+            // always opens its own.
+            Some(w) if supersedes.is_none() && self.open_for(&w)?.is_some() => None,
+            w => w,
+        };
+        let followed = match &warning {
+            None if supersedes.is_none() => match warning_of(report, audience, &checked)? {
+                Some(w) => self.open_for(&w)?,
+                None => None,
+            },
+            _ => None,
+        };
+        let source = std::str::from_utf8(input.source).ok();
         let rec = self.commit(
             caller,
             Commit {
@@ -344,6 +380,7 @@ impl Node {
                 supersedes,
                 request,
                 document: document.as_ref().map(|(d, case)| (d, *case)),
+                source: source.map(|t| (report.name(), t)),
             },
             staged,
         )?;
@@ -353,7 +390,7 @@ impl Node {
             total: report.portions().len(),
             objects: checked.objects.objects().len(),
             collection: tearline_exchange::read_collection_id(audience.name()),
-            warning: warning.map(|_| rec.id),
+            warning: warning.map(|_| rec.id).or(followed),
             superseded: input.supersedes,
             bytes: checked.output.bytes().to_vec(),
             record: rec,
@@ -406,12 +443,13 @@ impl Node {
             }),
             request: c.request,
             document: c.document,
+            source: c.source,
         };
         let mut staged = staged;
         let mut placed: Option<Placed> = None;
         let mut finish = || -> std::result::Result<(), String> {
             if let Some(s) = staged.take() {
-                placed = Some(s.place().map_err(|e| e.to_string())?);
+                placed = Some(s.place().map_err(|e| e.with_causes())?);
             }
             Ok(())
         };
@@ -444,6 +482,7 @@ impl Node {
         registry: &Registry,
         format: Format,
         file_name: Option<&str>,
+        supersedes: Option<&str>,
     ) -> Result<Checked> {
         let release = Release::build(report, audience, registry);
         let guard = LeakGuard::new(report, audience, registry);
@@ -464,7 +503,7 @@ impl Node {
             };
             Error::new(Code::Leak, format!("{what}; nothing was written")).with_details(lines)
         };
-        let stix = self.stix_bundle(&release);
+        let stix = self.stix_bundle(&release, supersedes);
         let output = match format {
             Format::Md => Rendered::Text(render_markdown(&release)),
             Format::Json => Rendered::Json(render_json(&release)),
@@ -489,14 +528,54 @@ impl Node {
     }
 
     /// A release's STIX bundle, signed with the node's key.
-    fn stix_bundle(&self, release: &Release) -> serde_json::Value {
+    /// A re-issue's bundle also holds a note that links the new report to
+    /// the one it supersedes (`supersedes`), so a receiver — Tearline or
+    /// not — can follow the chain.
+    fn stix_bundle(&self, release: &Release, supersedes: Option<&str>) -> serde_json::Value {
         let created = chrono::DateTime::parse_from_rfc3339(&self.info.created)
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_else(|_| self.now());
         let producer = tearline_stix::Producer::new(&self.info.name, created);
         let mut b = tearline_stix::bundle(release, &producer, self.now());
+        if let Some(old) = supersedes {
+            let report = b["objects"]
+                .as_array()
+                .and_then(|o| o.iter().find(|x| x["type"] == "report"))
+                .cloned();
+            if let (Some(r), Some(list)) = (report, b["objects"].as_array_mut()) {
+                let new_id = r["id"].clone();
+                let at = r["modified"].clone();
+                list.push(json!({
+                    "type": "note",
+                    "spec_version": "2.1",
+                    "id": tearline_stix::StixId::derived("note", &format!("{new_id}/supersedes/{old}")),
+                    "created": at,
+                    "modified": at,
+                    "created_by_ref": r["created_by_ref"],
+                    "content": "This report re-issues an earlier warning, which it supersedes.",
+                    "object_refs": [new_id, old],
+                    "object_marking_refs": r["object_marking_refs"],
+                    "extensions": { tearline_stix::TEARLINE_EXTENSION: {
+                        "extension_type": "property-extension",
+                        "lifecycle": "supersedes",
+                        "supersedes": old,
+                    }},
+                }));
+            }
+        }
         tearline_stix::sign_bundle(&mut b, &self.key);
         b
+    }
+
+    /// The open warning that already follows this report and audience.
+    fn open_for(&self, w: &NewWarning) -> Result<Option<i64>> {
+        let Some(rec) = self.store.warning_for_report(&w.report_id, &w.audience)? else {
+            return Ok(None);
+        };
+        let open = tearline_lifecycle::apply::warning(&rec)?
+            .state(self.now())
+            .is_open();
+        Ok(open.then_some(rec.id))
     }
 
     /// The report as a document for fusion, with the case it joins; `None`
@@ -542,6 +621,8 @@ impl Node {
             decided_at: None,
             note: None,
             release_id: None,
+            supersedes: input.supersedes,
+            name: Some(input.report.name().to_string()),
         };
         r.id = self.store.request_add(&r, entry)?;
         Ok(r)

@@ -5,16 +5,16 @@
 //! records a request (with the exact report text) instead of releasing.
 //! Another releaser approves it — the release then happens under their
 //! name, through the same path as any release, and the request names both
-//! — or rejects it. The one who asked can never decide. An approval is
-//! claimed in the store before the release (pending → approved), and the
-//! release moves it to released in its own transaction, so two approvers
-//! cannot both release it.
+//! — or rejects it. The one who asked can never decide. The approval is
+//! part of the release's transaction (pending → released), so two
+//! approvers cannot both release it, and a release that fails leaves the
+//! request pending.
 
 use std::path::Path;
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use tearline_store::{ReleaseRequest, RequestMove};
+use tearline_store::{Approval, ReleaseRequest, RequestMove};
 
 use crate::reports::{Format, Issued, ReleaseInput};
 use crate::{stamp, Caller, Code, Error, Node, Result};
@@ -88,8 +88,10 @@ impl Node {
     }
 
     /// Approves another releaser's request and releases it, as `format`
-    /// (written to `output` when given). If the release fails, the request
-    /// is marked failed with the reason, and the error returned.
+    /// (written to `output` when given). The approval and the release are
+    /// one transaction: a second approver's attempt, or a failed release,
+    /// leaves the request pending and nothing released. A failure is
+    /// recorded in the audit log.
     pub fn approve(
         &self,
         caller: &Caller,
@@ -99,26 +101,14 @@ impl Node {
         output: Option<&Path>,
     ) -> Result<Issued> {
         let r = self.decidable(caller, id)?;
-        // Claiming the request first means two approvers cannot both
-        // release it.
-        let at = self.claim(caller, &r, "approved", "release.approve", note)?;
-        let outcome = self.release_request(caller, &r, format, output);
+        let outcome = self.release_request(caller, &r, note, format, output);
         if let Err(e) = &outcome {
-            let entry = self.entry(
+            self.store.audit(self.entry(
                 caller,
-                "release.request.failed",
+                "release.approve.failed",
                 &format!("request {id}"),
                 json!({ "reason": e.message() }),
-            );
-            let m = RequestMove {
-                id,
-                from: "approved",
-                to: "failed",
-                by: caller.name(),
-                at: &at,
-                note: Some(e.message()),
-            };
-            self.store.request_move(&m, entry)?;
+            ))?;
         }
         outcome
     }
@@ -127,6 +117,7 @@ impl Node {
         &self,
         caller: &Caller,
         r: &ReleaseRequest,
+        note: &str,
         format: Format,
         output: Option<&Path>,
     ) -> Result<Issued> {
@@ -136,7 +127,10 @@ impl Node {
                 format!("request {}: the stored text does not match its hash", r.id),
             ));
         }
-        let name = format!("request-{}.md", r.id);
+        let name = r
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("request-{}.md", r.id));
         let report = crate::reports::parse(&name, r.body.as_bytes())?;
         let audience = self.audience(&r.audience)?;
         let input = ReleaseInput {
@@ -145,10 +139,21 @@ impl Node {
             audience: &r.audience,
             format,
             output,
-            supersedes: None,
+            supersedes: r.supersedes,
             draft: r.draft_id,
         };
-        self.issue(caller, &input, &audience, Some(r.id))
+        let detail = json!({ "requested_by": r.requested_by, "audience": r.audience, "report_sha256": r.report_sha256, "note": note });
+        let approval = Approval {
+            id: r.id,
+            note,
+            audit: self.entry(
+                caller,
+                "release.approve",
+                &format!("request {}", r.id),
+                detail,
+            ),
+        };
+        self.issue(caller, &input, &audience, Some(approval))
     }
 
     /// Rejects another releaser's request; nothing is released.

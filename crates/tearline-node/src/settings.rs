@@ -26,6 +26,70 @@ pub struct Settings {
     /// `[workbench]`: the web UI.
     #[serde(default)]
     pub workbench: WorkbenchSettings,
+    /// `[notify]`: webhooks and email about warnings.
+    #[serde(default)]
+    pub notify: NotifySettings,
+}
+
+/// `[notify]`: who is told when a warning arrives, its window is about to
+/// end, its review falls due, a partner judges it, or its sender changes
+/// it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifySettings {
+    /// Remind this many hours before a window ends (0: no reminder).
+    pub window_ending_hours: u64,
+    /// Webhooks: a JSON POST signed with HMAC-SHA256.
+    #[serde(rename = "webhook", skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<WebhookSettings>,
+    /// Email over SMTP.
+    #[serde(rename = "email", skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<EmailSettings>,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        NotifySettings {
+            window_ending_hours: 6,
+            webhooks: Vec::new(),
+            emails: Vec::new(),
+        }
+    }
+}
+
+/// `[[notify.webhook]]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// The URL POSTed to.
+    pub url: String,
+    /// The key of the `X-Tearline-Signature` HMAC-SHA256 over the body.
+    pub secret: String,
+    /// Only these events (default: all): received, window-ending,
+    /// review-due, judgement, sender-change, late.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
+}
+
+/// `[[notify.email]]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    /// The SMTP server, `host:port`.
+    pub smtp: String,
+    /// The sender address.
+    pub from: String,
+    /// The recipients.
+    pub to: Vec<String>,
+    /// SMTP user name, if the server asks for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// SMTP password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// Only these events (default: all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
 }
 
 /// `[exchange]`: settings of `tearline serve`.
@@ -147,6 +211,37 @@ fn check(s: &Settings) -> std::result::Result<(), &'static str> {
     let w = &s.workbench;
     if w.session_idle_minutes == 0 || w.session_max_hours == 0 {
         return Err("[workbench] session_idle_minutes and session_max_hours must be at least 1");
+    }
+    let known = |events: &[String]| {
+        events
+            .iter()
+            .all(|e| crate::notify::EVENTS.contains(&e.as_str()))
+    };
+    for h in &s.notify.webhooks {
+        if !(h.url.starts_with("http://") || h.url.starts_with("https://")) {
+            return Err("[[notify.webhook]] url must start with http:// or https://");
+        }
+        if h.secret.len() < 16 {
+            return Err("[[notify.webhook]] secret must be at least 16 characters");
+        }
+        if !known(&h.events) {
+            return Err("[[notify.webhook]] events: expected received, window-ending, review-due, judgement, sender-change or late");
+        }
+    }
+    for e in &s.notify.emails {
+        if e.smtp
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok())
+            .is_none()
+        {
+            return Err("[[notify.email]] smtp must be host:port");
+        }
+        if e.to.is_empty() || !e.from.contains('@') || e.to.iter().any(|t| !t.contains('@')) {
+            return Err("[[notify.email]] needs a from address and at least one to address");
+        }
+        if !known(&e.events) {
+            return Err("[[notify.email]] events: expected received, window-ending, review-due, judgement, sender-change or late");
+        }
     }
     Ok(())
 }

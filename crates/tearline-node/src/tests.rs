@@ -284,3 +284,51 @@ fn a_re_issue_closes_the_old_warning_in_its_own_transaction() {
     assert!(n.release(&me, &again).is_err());
     assert_eq!(written(&n), before);
 }
+
+#[test]
+fn a_log_cut_short_before_the_move_is_still_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // An older node: five audit entries, its head in `audit.head`, then
+    // the last entry deleted before this version opens it.
+    let store = tearline_store_sqlite::SqliteStore::open(&d.join(DATABASE)).unwrap();
+    let mut last = None;
+    for i in 0..5 {
+        last = Some(
+            store
+                .audit(tearline_store::NewAuditEntry {
+                    at: "2026-01-01T00:00:00Z".into(),
+                    actor: "old".into(),
+                    action: format!("old.{i}"),
+                    subject: String::new(),
+                    detail: "{}".into(),
+                })
+                .unwrap(),
+        );
+    }
+    drop(store);
+    let five = last.unwrap();
+    std::fs::write(d.join("audit.head"), format!("5 {}\n", five.hash)).unwrap();
+    std::fs::write(d.join(KEY), "11".repeat(32)).unwrap();
+    std::fs::write(
+        d.join(SETTINGS),
+        "[node]\nname = \"Old node\"\ncreated = \"2026-01-01T00:00:00Z\"\n\n[[audience]]\nname = \"internal\"\nmax = \"TLP:RED\"\nsources = true\n",
+    )
+    .unwrap();
+    let conn = rusqlite::Connection::open(d.join(DATABASE)).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER audit_no_delete; DROP TRIGGER audit_head_forward; DELETE FROM audit WHERE seq = 5;
+         UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit WHERE seq = 4);",
+    )
+    .unwrap();
+    drop(conn);
+    // Opening moves the node into the store and appends `node.migrate` as
+    // entry 5; the cut must still show.
+    let n = Node::open(d, fixed_clock(t0())).unwrap();
+    let log = n.store().audit_log().unwrap();
+    assert_eq!(log[4].entry.action, "node.migrate");
+    let e = n.verify_audit(&Caller::operator("ana")).unwrap_err();
+    assert_eq!(e.code(), Code::Audit);
+    assert!(e.message().contains("entry 5"), "{}", e.message());
+    assert!(!d.join("audit.head").exists());
+}

@@ -475,13 +475,15 @@ impl Node {
     /// Releases a saved draft exactly as previewed: `sha` must be the
     /// SHA-256 of the draft's text as the caller saw it (a draft changed
     /// meanwhile is refused). Goes through [`Node::release`], so roles, the
-    /// two-person rule, lint and the leak check all hold.
+    /// two-person rule, lint and the leak check all hold. With
+    /// `supersedes`, the release re-issues that warning.
     pub fn release_draft(
         &self,
         caller: &Caller,
         id: i64,
         audience: &str,
         sha: &str,
+        supersedes: Option<i64>,
     ) -> Result<Released> {
         let d = self.draft(caller, id)?;
         if digest(&d.body) != sha {
@@ -502,10 +504,25 @@ impl Node {
                 audience,
                 format: crate::reports::Format::Stix,
                 output: None,
-                supersedes: None,
+                supersedes,
                 draft: Some(id),
             },
         )
+    }
+}
+
+impl Node {
+    /// A new draft holding the source of the report warning `id` released,
+    /// to be made more specific and issued as its re-issue.
+    pub fn draft_from_warning(&self, caller: &Caller, id: i64) -> Result<i64> {
+        caller.may_decide("re-issue a warning")?;
+        self.open_warning(id)?;
+        let (_, text) = self.warning_source(caller, id)?.ok_or_else(|| {
+            Error::not_found(format!(
+                "the source of warning {id} is not kept (it was released by an older Tearline): write the re-issue as a new draft"
+            ))
+        })?;
+        self.save_draft(caller, None, &text)
     }
 }
 

@@ -57,6 +57,8 @@ pub enum Protected {
         /// The withheld portion's number.
         portion: usize,
     },
+    /// Output that cannot be checked (not what it claims to be).
+    Malformed(String),
 }
 
 impl fmt::Display for Protected {
@@ -89,6 +91,7 @@ impl fmt::Display for Protected {
                     "a run of {RUN_WORDS} or more words from withheld portion {portion}"
                 )
             }
+            Protected::Malformed(m) => write!(f, "output that cannot be checked: {m}"),
         }
     }
 }
@@ -132,6 +135,8 @@ impl fmt::Display for LeakFinding {
 /// What must not reach one audience from one report.
 pub struct LeakGuard<'a> {
     report: &'a Report,
+    /// The audience it guards: its output is cleared for this audience only.
+    audience: String,
     registry: Option<&'a Registry>,
     spans: TermMatcher<Protected>,
     runs: HashMap<u64, usize, BuildHasherDefault<PassThrough>>,
@@ -182,10 +187,29 @@ impl<'a> LeakGuard<'a> {
         let registry = (!audience.sees_sources()).then_some(registry);
         LeakGuard {
             report,
+            audience: audience.name().to_string(),
             registry,
             spans,
             runs,
         }
+    }
+
+    /// The guard when the report is not at hand: registered terms only
+    /// (for an audience that may not see sources).
+    pub fn registry_only(audience: &Audience, registry: &'a Registry) -> LeakGuard<'a> {
+        static EMPTY: std::sync::LazyLock<Report> = std::sync::LazyLock::new(|| {
+            tearline_model::parse_report(
+                "",
+                b"---\ntitle: -\nproduced: 1970-01-01T00:00:00Z\n---\n",
+            )
+            .unwrap_or_else(|e| panic!("bug: the empty report does not parse: {e}"))
+        });
+        LeakGuard::new(&EMPTY, audience, registry)
+    }
+
+    /// The audience this guard checks for.
+    pub fn audience(&self) -> &str {
+        &self.audience
     }
 
     /// Protected material in one text: `(byte offset, item)` pairs.
@@ -411,6 +435,50 @@ impl Cleared {
     }
 }
 
+/// Clears STIX objects that are not a release's rendering — a lifecycle
+/// note, a new version of an object already released — for the audience
+/// `guard` was made for: every key and string of every object is checked. Returns the objects (each with `type`, `id`, `spec_version`
+/// and a version), or every finding.
+pub fn clear_objects(
+    guard: &LeakGuard<'_>,
+    objects: &[Value],
+) -> Result<ClearedObjects, Vec<LeakFinding>> {
+    let findings: Vec<LeakFinding> = objects.iter().flat_map(|o| guard.check_json(o)).collect();
+    if !findings.is_empty() {
+        return Err(findings);
+    }
+    let mut b = serde_json::to_vec(&serde_json::json!({ "objects": objects })).unwrap_or_default();
+    b.push(b'\n');
+    let cleared = Cleared {
+        bytes: b,
+        audience: guard.audience.clone(),
+        file_name: None,
+    };
+    cleared.stix_objects().map_err(|m| {
+        vec![LeakFinding {
+            field: "objects".into(),
+            portion: None,
+            pos: SourcePos { line: 1, column: 1 },
+            in_source: false,
+            item: Protected::Malformed(m),
+        }]
+    })
+}
+
+/// The finding for a guard made for one audience used on another's
+/// release: a bug in the caller, refused like a leak.
+fn mismatch(guard: &str, release: &str) -> LeakFinding {
+    LeakFinding {
+        field: "release".into(),
+        portion: None,
+        pos: SourcePos { line: 1, column: 1 },
+        in_source: false,
+        item: Protected::Malformed(format!(
+            "a release to `{release}` checked with the guard for `{guard}`"
+        )),
+    }
+}
+
 /// The STIX objects of a release that passed the leak check for one
 /// audience. Only [`Cleared::stix_objects`] makes one, so a store that
 /// takes `ClearedObjects` for an audience's collection can only ever
@@ -481,6 +549,9 @@ pub fn clear(
     rendered: Rendered,
     file_name: Option<&str>,
 ) -> Result<Cleared, Vec<LeakFinding>> {
+    if guard.audience != release.audience().name() {
+        return Err(vec![mismatch(&guard.audience, release.audience().name())]);
+    }
     // Every byte of the output is scanned. The rendered output contains the
     // title and every released portion, so when it is clean so are they;
     // when it is not, the structured pass places each finding in the report
@@ -506,10 +577,42 @@ pub fn clear(
     if findings.is_empty() {
         Ok(Cleared {
             bytes,
-            audience: release.audience().name().to_string(),
+            audience: guard.audience.clone(),
             file_name: file_name.map(str::to_string),
         })
     } else {
         Err(findings)
+    }
+}
+
+#[cfg(test)]
+mod guard_tests {
+    use super::*;
+    use tearline_model::{parse_report, Level};
+
+    #[test]
+    fn a_guard_clears_only_for_its_own_audience() {
+        let src = "---\ntitle: T\nproduced: 2026-03-20T08:00:00Z\n---\n\n(TLP:CLEAR) text\n\n(TLP:RED) [SAPPHIRE]{source} saw it.\n";
+        let report = parse_report("t.md", src.as_bytes()).unwrap();
+        let registry = Registry::new(vec![]);
+        let internal = Audience::new("internal", Level::Red, true).unwrap();
+        let public = Audience::new("public", Level::Clear, false).unwrap();
+        let release = Release::build(&report, &public, &registry);
+        let wrong = LeakGuard::new(&report, &internal, &registry);
+        let out = Rendered::Text(crate::render_markdown(&release));
+        assert!(clear(&wrong, &release, out, None).is_err());
+        let right = LeakGuard::new(&report, &public, &registry);
+        let out = Rendered::Text(crate::render_markdown(&release));
+        assert_eq!(
+            clear(&right, &release, out, None).unwrap().audience(),
+            "public"
+        );
+        let note = serde_json::json!({"type": "note", "id": "note--1", "spec_version": "2.1", "created": "2026-03-20T08:00:00Z", "content": "SAPPHIRE saw it."});
+        assert!(
+            clear_objects(&right, std::slice::from_ref(&note)).is_err(),
+            "the span's original"
+        );
+        let fine = serde_json::json!({"type": "note", "id": "note--1", "spec_version": "2.1", "created": "2026-03-20T08:00:00Z", "content": "closed"});
+        assert_eq!(clear_objects(&right, &[fine]).unwrap().audience(), "public");
     }
 }

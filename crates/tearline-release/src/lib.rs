@@ -47,8 +47,8 @@ mod profile;
 mod release;
 
 pub use leak::{
-    clear, Cleared, ClearedObject, ClearedObjects, LeakFinding, LeakGuard, Protected, Rendered,
-    RUN_WORDS,
+    clear, clear_objects, Cleared, ClearedObject, ClearedObjects, LeakFinding, LeakGuard,
+    Protected, Rendered, RUN_WORDS,
 };
 pub use lint::{costs, everything, lint, Cost, LintFinding, Severity};
 pub use matcher::{Hit, TermMatcher};

@@ -185,13 +185,13 @@ fn kind_grades(kind: &SpanKind, text: &str) -> [u8; 5] {
             let l = text.to_lowercase();
             if MOVEMENT_WORDS.iter().any(|w| l.contains(w)) {
                 up(Dimension::Who, 2);
-            } else if named {
+            } else if names_someone(text) {
                 up(Dimension::Who, 3);
             } else {
                 up(Dimension::Who, 1);
             }
         }
-        SpanKind::Person => up(Dimension::Who, if named { 4 } else { 1 }),
+        SpanKind::Person => up(Dimension::Who, if names_someone(text) { 4 } else { 1 }),
         SpanKind::Place => up(Dimension::Where, place_grade(text, named, false)),
         SpanKind::Venue => {
             up(Dimension::Where, place_grade(text, named, true));
@@ -224,6 +224,70 @@ const MOVEMENT_WORDS: [&str; 9] = [
     "inspired",
     "linked",
 ];
+
+/// Words that describe people without naming them: a span of such words
+/// ("Extremists", "Unnamed extremists", "Two armed men") names no one,
+/// however it is capitalised.
+const GENERIC_WHO: [&str; 40] = [
+    "extremists",
+    "extremist",
+    "militants",
+    "militant",
+    "terrorists",
+    "terrorist",
+    "gunmen",
+    "gunman",
+    "attackers",
+    "attacker",
+    "assailants",
+    "assailant",
+    "radicals",
+    "jihadists",
+    "jihadist",
+    "insurgents",
+    "insurgent",
+    "operatives",
+    "operative",
+    "individuals",
+    "individual",
+    "persons",
+    "person",
+    "people",
+    "men",
+    "man",
+    "women",
+    "suspects",
+    "suspect",
+    "members",
+    "group",
+    "groups",
+    "unnamed",
+    "unknown",
+    "unidentified",
+    "armed",
+    "violent",
+    "several",
+    "two",
+    "three",
+];
+
+/// Whether a who-span names someone: it holds a capitalised word (or a
+/// digit) that is not a word that merely describes people.
+fn names_someone(text: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .filter(|w| {
+            let l = w
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase();
+            !ARTICLES.contains(&l.as_str()) && !GENERIC_WHO.contains(&l.as_str())
+        })
+        .any(|w| {
+            w.chars()
+                .find(|c| c.is_alphanumeric())
+                .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+        })
+}
 
 /// Whether the text names something: after any leading article, its first
 /// word starts with a capital letter or a digit.
@@ -582,6 +646,27 @@ mod tests {
                 Dimension::Who
             ),
             "movement"
+        );
+        // A capitalised description names no one.
+        for generic in [
+            "Extremists",
+            "Unnamed extremists",
+            "Armed Militants",
+            "Unknown Gunmen",
+        ] {
+            assert_eq!(
+                grade(Some(SpanKind::Actor), generic, Dimension::Who),
+                "generic",
+                "{generic}"
+            );
+        }
+        assert_eq!(
+            grade(Some(SpanKind::Actor), "ISIS-K", Dimension::Who),
+            "named group"
+        );
+        assert_eq!(
+            grade(Some(SpanKind::Person), "Two operatives", Dimension::Who),
+            "generic"
         );
         assert_eq!(
             grade(None, "Extremists plan to attack", Dimension::Who),

@@ -132,6 +132,12 @@ fn document_sha(c: &Connection, id: &str) -> Result<Option<String>, StoreError> 
         .map_err(db)
 }
 
+fn document_seq(c: &Connection, id: &str) -> Result<Option<i64>, StoreError> {
+    c.prepare_cached("SELECT seq FROM documents WHERE id = ?1")
+        .and_then(|mut st| st.query_row([id], |r| r.get(0)).optional())
+        .map_err(db)
+}
+
 fn key_df(c: &Connection, key: &str) -> Result<u64, StoreError> {
     Ok(c.prepare_cached("SELECT df FROM key_df WHERE key = ?1")
         .map_err(db)?
@@ -204,6 +210,9 @@ macro_rules! index_via {
         impl DocumentIndex for $ty {
             fn document_sha(&$self, id: &str) -> Result<Option<String>, StoreError> {
                 document_sha(&$conn, id)
+            }
+            fn document_seq(&$self, id: &str) -> Result<Option<i64>, StoreError> {
+                document_seq(&$conn, id)
             }
             fn document_count(&$self) -> Result<u64, StoreError> {
                 key_df(&$conn, "")

@@ -95,10 +95,12 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-/// Creates an empty file readable by its owner only, if there is none.
+/// Creates an empty file readable by its owner only, if there is none;
+/// an existing database (and its WAL and shared-memory files) that others
+/// may read is made its owner's only — it holds remotes' credentials.
 fn create_private(path: &Path) -> Result<(), StoreError> {
     if path.exists() {
-        return Ok(());
+        return owner_only(path);
     }
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -115,6 +117,39 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
             path.display()
         ))),
     }
+}
+
+#[cfg(unix)]
+fn owner_only(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut files = vec![path.to_path_buf()];
+    for ext in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(ext);
+        files.push(PathBuf::from(p));
+    }
+    for f in files.iter().filter(|f| f.exists()) {
+        let mode = std::fs::metadata(f)
+            .map_err(|e| StoreError::Database(format!("cannot read `{}`: {e}", f.display())))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(f, std::fs::Permissions::from_mode(mode & 0o700)).map_err(
+                |e| {
+                    StoreError::Database(format!(
+                        "`{}` may be read by others and cannot be made its owner's only: {e}",
+                        f.display()
+                    ))
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_: &Path) -> Result<(), StoreError> {
+    Ok(())
 }
 
 impl SqliteStore {
@@ -199,16 +234,23 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             "database schema version {v} is newer than this Tearline understands ({SCHEMA_VERSION})"
         )));
     }
-    // Each migration runs in its own transaction with its version.
+    // Each migration runs in its own transaction with its version. The
+    // version is read again inside it: another process opening the same
+    // database may have applied it meanwhile.
     for (i, sql) in MIGRATIONS.iter().enumerate() {
         let version = i as i64 + 1;
         if v < version {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db)?;
-            tx.execute_batch(sql).map_err(db)?;
-            tx.pragma_update(None, "user_version", version)
+            let now: i64 = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
                 .map_err(db)?;
+            if now < version {
+                tx.execute_batch(sql).map_err(db)?;
+                tx.pragma_update(None, "user_version", version)
+                    .map_err(db)?;
+            }
             tx.commit().map_err(db)?;
         }
     }

@@ -2,7 +2,7 @@
 
 /// The schema, one step per version. A node's database records the
 /// number of steps applied (`PRAGMA user_version`).
-pub const MIGRATIONS: [&str; 7] = [
+pub const MIGRATIONS: [&str; 8] = [
     "CREATE TABLE protected_terms (
                     key TEXT PRIMARY KEY,
                     term TEXT NOT NULL,
@@ -181,4 +181,33 @@ pub const MIGRATIONS: [&str; 7] = [
                     BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END;
                  CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
                     BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END;",
+    // v8: the receiver's half — received warnings and their timelines —
+    // and the sources of released reports, so that the sender's later
+    // changes to a warning pass the same leak check.
+    "CREATE TABLE report_sources (
+                    sha256 TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    text TEXT NOT NULL
+                 );
+                 CREATE TABLE received_warnings (
+                    id INTEGER PRIMARY KEY,
+                    remote TEXT NOT NULL,
+                    report_id TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    marking TEXT,
+                    valid_from TEXT,
+                    valid_until TEXT NOT NULL,
+                    received_at TEXT NOT NULL,
+                    UNIQUE (remote, report_id)
+                 );
+                 CREATE TABLE received_events (
+                    seq INTEGER PRIMARY KEY,
+                    warning INTEGER NOT NULL REFERENCES received_warnings (id),
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    event TEXT NOT NULL
+                 );
+                 CREATE INDEX received_events_by_warning ON received_events (warning, seq);
+                 ALTER TABLE release_requests ADD COLUMN supersedes INTEGER;
+                 ALTER TABLE release_requests ADD COLUMN name TEXT;",
 ];

@@ -2,11 +2,12 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use tearline_model::{Audience, Level, ProtectedTerm, TermKind};
+use tearline_release::ClearedObjects;
 use tearline_store::{
-    event_audit, release_audit, AuditEntry, Collection, EnvelopeStatus, NewAuditEntry, NewObject,
-    NewRelease, NewWarning, NodeInfo, ObjectPage, ObjectQuery, Partner, ReleaseRecord,
-    ReleaseWrite, RemoteRecord, Store, StoreError, StoredEvent, StoredObject, StoredTerm,
-    VersionMatch, WarningRecord,
+    event_audit, received_audit, release_audit, AuditEntry, Collection, EnvelopeStatus,
+    NewAuditEntry, NewObject, NewReceived, NewRelease, NewWarning, NodeInfo, ObjectPage,
+    ObjectQuery, Outgoing, Partner, ReceivedRecord, ReleaseRecord, ReleaseWrite, RemoteRecord,
+    Store, StoreError, StoredEvent, StoredObject, StoredTerm, VersionMatch, WarningRecord,
 };
 
 use crate::documents::insert_document;
@@ -67,6 +68,77 @@ fn insert_objects<'a>(
         done.push((id.to_string(), version.to_string()));
     }
     Ok(done)
+}
+
+/// Stores cleared objects in a collection.
+fn insert_cleared(
+    tx: &Transaction<'_>,
+    collection: &Collection,
+    objects: &ClearedObjects,
+    at: &str,
+) -> Result<(), StoreError> {
+    let rows = objects.objects().iter().map(|o| {
+        (
+            o.id(),
+            o.object_type(),
+            o.version(),
+            o.spec_version(),
+            o.json(),
+        )
+    });
+    insert_objects(tx, &collection.id(), rows, at)?;
+    Ok(())
+}
+
+/// Sends what a sender's change to a warning sends: objects for the
+/// warning's audience, a reply for one partner; each must be cleared for
+/// the audience it goes to.
+fn send(
+    tx: &Transaction<'_>,
+    warning: i64,
+    out: &Outgoing<'_>,
+    at: &str,
+) -> Result<(), StoreError> {
+    if let Some(objects) = out.publish {
+        let audience: String = tx
+            .query_row(
+                "SELECT audience FROM warnings WHERE id = ?1",
+                [warning],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        if objects.audience() != audience {
+            return Err(StoreError::Corrupt(format!(
+                "bug: warning {warning} went to `{audience}`, not `{}`",
+                objects.audience()
+            )));
+        }
+        insert_cleared(tx, &Collection::Read(audience), objects, at)?;
+    }
+    if let Some((partner, objects)) = out.reply {
+        let audience: Option<String> = tx
+            .query_row(
+                "SELECT audience FROM partners WHERE name = ?1",
+                [partner],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        match audience {
+            Some(a) if a == objects.audience() => {
+                insert_cleared(tx, &Collection::Inbox(partner.to_string()), objects, at)?
+            }
+            // A partner removed meanwhile gets nothing.
+            None => {}
+            Some(a) => {
+                return Err(StoreError::Corrupt(format!(
+                    "bug: a reply cleared for `{}` to partner `{partner}` of `{a}`",
+                    objects.audience()
+                )))
+            }
+        }
+    }
+    Ok(())
 }
 
 fn rows(objects: &[NewObject]) -> impl Iterator<Item = Row<'_>> {
@@ -187,6 +259,61 @@ fn insert_event(tx: &Transaction<'_>, warning: i64, e: &StoredEvent) -> Result<(
     Ok(())
 }
 
+fn insert_received_event(tx: &Transaction<'_>, id: i64, e: &StoredEvent) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO received_events (warning, at, actor, event) VALUES (?1, ?2, ?3, ?4)",
+        params![id, e.at, e.actor, e.event],
+    )
+    .map_err(db)?;
+    append(tx, received_audit(id, e))?;
+    Ok(())
+}
+
+fn load_received(
+    conn: &Connection,
+    filter: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<ReceivedRecord>, StoreError> {
+    let sql = format!("SELECT id, remote, report_id, title, marking, valid_from, valid_until, received_at FROM received_warnings {filter} ORDER BY id DESC");
+    let mut st = conn.prepare(&sql).map_err(db)?;
+    let rows = st
+        .query_map(args, |r| {
+            Ok(ReceivedRecord {
+                id: r.get(0)?,
+                warning: NewReceived {
+                    remote: r.get(1)?,
+                    report_id: r.get(2)?,
+                    title: r.get(3)?,
+                    marking: r.get(4)?,
+                    valid_from: r.get(5)?,
+                    valid_until: r.get(6)?,
+                    received_at: r.get(7)?,
+                },
+                events: Vec::new(),
+            })
+        })
+        .map_err(db)?;
+    let mut out = rows.collect::<Result<Vec<_>, _>>().map_err(db)?;
+    let mut ev = conn
+        .prepare_cached(
+            "SELECT at, actor, event FROM received_events WHERE warning = ?1 ORDER BY seq",
+        )
+        .map_err(db)?;
+    for w in &mut out {
+        let rows = ev
+            .query_map([w.id], |r| {
+                Ok(StoredEvent {
+                    at: r.get(0)?,
+                    actor: r.get(1)?,
+                    event: r.get(2)?,
+                })
+            })
+            .map_err(db)?;
+        w.events = rows.collect::<Result<Vec<_>, _>>().map_err(db)?;
+    }
+    Ok(out)
+}
+
 fn load_warnings(
     conn: &Connection,
     filter: &str,
@@ -263,25 +390,27 @@ fn write_release(
     finish: &mut dyn FnMut() -> Result<(), String>,
 ) -> Result<ReleaseRecord, StoreError> {
     if w.release.audience != w.objects.audience() {
-        return Err(StoreError::Conflict(format!(
+        return Err(StoreError::Corrupt(format!(
             "bug: a release to `{}` carries objects cleared for `{}`",
             w.release.audience,
             w.objects.audience()
         )));
     }
     let rec = insert_release(tx, w.release, w.actor, w.at)?;
-    let collection = Collection::Read(w.objects.audience().to_string()).id();
-    let objects = w.objects.objects().iter().map(|o| {
-        (
-            o.id(),
-            o.object_type(),
-            o.version(),
-            o.spec_version(),
-            o.json(),
-        )
-    });
-    insert_objects(tx, &collection, objects, w.at)?;
+    insert_cleared(
+        tx,
+        &Collection::Read(w.objects.audience().to_string()),
+        w.objects,
+        w.at,
+    )?;
     append(tx, release_audit(&rec))?;
+    if let Some((name, text)) = w.source {
+        tx.execute(
+            "INSERT OR IGNORE INTO report_sources (sha256, name, text) VALUES (?1, ?2, ?3)",
+            params![w.release.report_sha256, name, text],
+        )
+        .map_err(db)?;
+    }
     if let Some((warning, issued)) = w.warning {
         tx.execute(
             "INSERT INTO warnings (id, report_id, audience, title, valid_from, valid_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -305,25 +434,28 @@ fn write_release(
             insert_event(tx, s.warning, &e)?;
         }
     }
-    if let Some(request) = w.request {
+    if let Some(a) = &w.request {
         let n = tx
             .execute(
-                "UPDATE release_requests SET state = 'released', release_id = ?2 WHERE id = ?1 AND state = 'approved'",
-                params![request, rec.id],
+                "UPDATE release_requests SET state = 'released', release_id = ?2, decided_by = ?3, decided_at = ?4, note = ?5
+                 WHERE id = ?1 AND state = 'pending'",
+                params![a.id, rec.id, a.audit.actor, a.audit.at, a.note],
             )
             .map_err(db)?;
         if n == 0 {
             return Err(StoreError::Conflict(format!(
-                "request {request} is not approved"
+                "request {} is not pending: it was decided meanwhile",
+                a.id
             )));
         }
+        append(tx, a.audit.clone())?;
         append(
             tx,
             NewAuditEntry {
                 at: w.at.to_string(),
                 actor: w.actor.to_string(),
                 action: "release.request.released".into(),
-                subject: format!("request {request}"),
+                subject: format!("request {}", a.id),
                 detail: serde_json::json!({ "release": rec.id }).to_string(),
             },
         )?;
@@ -514,21 +646,19 @@ impl Store for SqliteStore {
         rows.collect::<Result<Vec<_>, _>>().map_err(db)
     }
 
-    fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
-        head(&*self.conn()?)
+    fn audit_since(&self, after: i64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let conn = self.conn()?;
+        let mut st = conn
+            .prepare_cached("SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+            .map_err(db)?;
+        let rows = st
+            .query_map(params![after, limit as i64], row_entry)
+            .map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
     }
 
-    fn raise_audit_head(&self, seq: i64, hash: &str) -> Result<(), StoreError> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2)
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash
-                 WHERE excluded.seq > audit_head.seq",
-                params![seq, hash],
-            )
-            .map_err(db)?;
-            Ok(())
-        })
+    fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        head(&*self.conn()?)
     }
 
     fn release(
@@ -573,15 +703,116 @@ impl Store for SqliteStore {
         warning: i64,
         events_seen: usize,
         event: &StoredEvent,
+        out: &Outgoing<'_>,
     ) -> Result<bool, StoreError> {
         self.write(|tx| match event_count(tx, warning)? {
             None => Err(StoreError::Missing(format!("no warning {warning}"))),
             Some(n) if n != events_seen => Ok(false),
             Some(_) => {
                 insert_event(tx, warning, event)?;
+                send(tx, warning, out, &event.at)?;
                 Ok(true)
             }
         })
+    }
+
+    fn report_source(&self, sha256: &str) -> Result<Option<(String, String)>, StoreError> {
+        self.conn()?
+            .query_row(
+                "SELECT name, text FROM report_sources WHERE sha256 = ?1",
+                [sha256],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db)
+    }
+
+    fn received_add(
+        &self,
+        w: &NewReceived,
+        first: &StoredEvent,
+    ) -> Result<Option<i64>, StoreError> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "INSERT INTO received_warnings (remote, report_id, title, marking, valid_from, valid_until, received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (remote, report_id) DO NOTHING",
+                    params![w.remote, w.report_id, w.title, w.marking, w.valid_from, w.valid_until, w.received_at],
+                )
+                .map_err(db)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let id = tx.last_insert_rowid();
+            insert_received_event(tx, id, first)?;
+            Ok(Some(id))
+        })
+    }
+
+    fn received_event(
+        &self,
+        id: i64,
+        events_seen: usize,
+        event: &StoredEvent,
+        responses: &[NewObject],
+    ) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            let remote: Option<String> = tx
+                .query_row(
+                    "SELECT remote FROM received_warnings WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db)?;
+            let Some(remote) = remote else {
+                return Err(StoreError::Missing(format!("no received warning {id}")));
+            };
+            let n: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM received_events WHERE warning = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            if n as usize != events_seen {
+                return Ok(false);
+            }
+            insert_received_event(tx, id, event)?;
+            if !responses.is_empty() {
+                insert_objects(
+                    tx,
+                    &Collection::Outbox(remote).id(),
+                    rows(responses),
+                    &event.at,
+                )?;
+            }
+            Ok(true)
+        })
+    }
+
+    fn received_warnings(&self) -> Result<Vec<ReceivedRecord>, StoreError> {
+        load_received(&*self.conn()?, "", &[])
+    }
+
+    fn received_warning(&self, id: i64) -> Result<Option<ReceivedRecord>, StoreError> {
+        Ok(load_received(&*self.conn()?, "WHERE id = ?1", &[&id])?
+            .into_iter()
+            .next())
+    }
+
+    fn received_for(
+        &self,
+        remote: &str,
+        report_id: &str,
+    ) -> Result<Option<ReceivedRecord>, StoreError> {
+        Ok(load_received(
+            &*self.conn()?,
+            "WHERE remote = ?1 AND report_id = ?2",
+            &[&remote, &report_id],
+        )?
+        .into_iter()
+        .next())
     }
 
     fn warnings(&self) -> Result<Vec<WarningRecord>, StoreError> {

@@ -141,4 +141,38 @@ fn the_database_is_readable_by_its_owner_only() {
     SqliteStore::open(&path).unwrap();
     let mode = std::fs::metadata(&path).unwrap().permissions().mode();
     assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+    // An older database that others could read is made its owner's only.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    SqliteStore::open(&path).unwrap();
+    for f in ["t.db", "t.db-wal", "t.db-shm"] {
+        let p = dir.path().join(f);
+        if p.exists() {
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{f}: mode {mode:o}");
+        }
+    }
+}
+
+#[test]
+fn two_openers_of_an_older_database_both_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        let tx = conn.transaction().unwrap();
+        for sql in &MIGRATIONS[..6] {
+            tx.execute_batch(sql).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 6).unwrap();
+        tx.commit().unwrap();
+    }
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let p = path.clone();
+            std::thread::spawn(move || SqliteStore::open(&p).map(|_| ()))
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap().unwrap();
+    }
 }

@@ -30,7 +30,7 @@ fn row_draft(r: &rusqlite::Row<'_>) -> rusqlite::Result<Draft> {
     })
 }
 
-const REQUEST_COLUMNS: &str = "id, draft_id, body, report_sha256, audience, requested_by, requested_at, state, decided_by, decided_at, note, release_id";
+const REQUEST_COLUMNS: &str = "id, draft_id, body, report_sha256, audience, requested_by, requested_at, state, decided_by, decided_at, note, release_id, supersedes, name";
 
 fn row_request(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReleaseRequest> {
     Ok(ReleaseRequest {
@@ -46,6 +46,8 @@ fn row_request(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReleaseRequest> {
         decided_at: r.get(9)?,
         note: r.get(10)?,
         release_id: r.get(11)?,
+        supersedes: r.get(12)?,
+        name: r.get(13)?,
     })
 }
 
@@ -172,8 +174,8 @@ impl WorkbenchStore for SqliteStore {
     fn request_add(&self, r: &ReleaseRequest, mut audit: NewAuditEntry) -> Result<i64, StoreError> {
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO release_requests (draft_id, body, report_sha256, audience, requested_by, requested_at, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
-                params![r.draft_id, r.body, r.report_sha256, r.audience, r.requested_by, r.requested_at],
+                "INSERT INTO release_requests (draft_id, body, report_sha256, audience, requested_by, requested_at, state, supersedes, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8)",
+                params![r.draft_id, r.body, r.report_sha256, r.audience, r.requested_by, r.requested_at, r.supersedes, r.name],
             )
             .map_err(db)?;
             let id = tx.last_insert_rowid();

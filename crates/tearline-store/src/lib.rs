@@ -92,12 +92,25 @@ pub fn event_audit(warning: i64, e: &StoredEvent) -> NewAuditEntry {
     }
 }
 
+/// The audit entry that records one event of a received warning.
+pub fn received_audit(id: i64, e: &StoredEvent) -> NewAuditEntry {
+    NewAuditEntry {
+        at: e.at.clone(),
+        actor: e.actor.clone(),
+        action: "received.event".into(),
+        subject: format!("received {id}"),
+        detail: e.event.clone(),
+    }
+}
+
 /// What linking reads: document frequencies and postings by key. A store
 /// offers it outside a batch, and a batch offers it inside (so the linker
 /// sees documents added earlier in the same batch).
 pub trait DocumentIndex {
     /// The SHA-256 of the stored document with this id.
     fn document_sha(&self, id: &str) -> Result<Option<String>, StoreError>;
+    /// The number of the stored document with this id.
+    fn document_seq(&self, id: &str) -> Result<Option<i64>, StoreError>;
     /// How many documents are stored.
     fn document_count(&self) -> Result<u64, StoreError>;
     /// How many documents carry `key`.
@@ -264,13 +277,10 @@ pub trait Store: DocumentStore + WorkbenchStore + Send + Sync {
     fn audit(&self, entry: NewAuditEntry) -> Result<AuditEntry, StoreError>;
     /// The whole audit log, in order.
     fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Up to `limit` entries after entry `after`, in order.
+    fn audit_since(&self, after: i64, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
     /// The `(seq, hash)` of the last entry appended, as recorded with it.
     fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError>;
-    /// Moves the recorded head to `(seq, hash)` if that is further than the
-    /// head recorded (a head kept outside the store by an older node); it
-    /// never moves back, so it can never hide a log cut short.
-    fn raise_audit_head(&self, seq: i64, hash: &str) -> Result<(), StoreError>;
-
     // ---- releases ----------------------------------------------------------
 
     /// Records a release and everything that goes with it (see
@@ -289,13 +299,17 @@ pub trait Store: DocumentStore + WorkbenchStore + Send + Sync {
     // ---- warnings ----------------------------------------------------------
 
     /// Appends an event (and its audit entry, [`event_audit`]) to a
-    /// warning's timeline if the timeline still holds `events_seen` events;
-    /// returns false, writing nothing, if it has changed meanwhile.
+    /// warning's timeline if the timeline still holds `events_seen` events,
+    /// and sends what the change sends ([`Outgoing`]) in the same
+    /// transaction; returns false, writing nothing, if the timeline has
+    /// changed meanwhile. Published objects must be cleared for the
+    /// warning's audience, a reply for its partner's.
     fn warning_event(
         &self,
         warning: i64,
         events_seen: usize,
         event: &StoredEvent,
+        out: &Outgoing<'_>,
     ) -> Result<bool, StoreError>;
     /// Every warning with its timeline, newest first.
     fn warnings(&self) -> Result<Vec<WarningRecord>, StoreError>;
@@ -307,6 +321,41 @@ pub trait Store: DocumentStore + WorkbenchStore + Send + Sync {
         report_id: &str,
         audience: &str,
     ) -> Result<Option<WarningRecord>, StoreError>;
+
+    /// The source of a released report, by the SHA-256 of its text.
+    fn report_source(&self, sha256: &str) -> Result<Option<(String, String)>, StoreError>;
+
+    // ---- received warnings -------------------------------------------------
+
+    /// Starts following a warning received from a remote, with its first
+    /// event and audit entry. `None` (nothing written) if that remote's
+    /// report is already followed.
+    fn received_add(
+        &self,
+        warning: &NewReceived,
+        first: &StoredEvent,
+    ) -> Result<Option<i64>, StoreError>;
+    /// Appends an event (and its audit entry, [`received_audit`]) to a
+    /// received warning's timeline if it still holds `events_seen` events,
+    /// and queues `responses` for the remote in the same transaction;
+    /// false, writing nothing, if it has changed meanwhile.
+    fn received_event(
+        &self,
+        id: i64,
+        events_seen: usize,
+        event: &StoredEvent,
+        responses: &[NewObject],
+    ) -> Result<bool, StoreError>;
+    /// Every received warning with its timeline, newest first.
+    fn received_warnings(&self) -> Result<Vec<ReceivedRecord>, StoreError>;
+    /// One received warning.
+    fn received_warning(&self, id: i64) -> Result<Option<ReceivedRecord>, StoreError>;
+    /// The received warning of a remote's report.
+    fn received_for(
+        &self,
+        remote: &str,
+        report_id: &str,
+    ) -> Result<Option<ReceivedRecord>, StoreError>;
 
     // ---- collections -------------------------------------------------------
 

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use tearline_model::ProtectedTerm;
 
+use crate::NewAuditEntry;
+
 /// A release about to be recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewRelease {
@@ -323,6 +325,12 @@ pub struct ReleaseRequest {
     pub note: Option<String>,
     /// The release it became.
     pub release_id: Option<i64>,
+    /// The warning the release re-issues, if it does.
+    #[serde(default)]
+    pub supersedes: Option<i64>,
+    /// The report's name as the requester gave it.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// Who a node is: the organisation named as the producer of its releases.
@@ -388,12 +396,67 @@ pub struct ReleaseWrite<'a> {
     pub warning: Option<(&'a NewWarning, &'a StoredEvent)>,
     /// The warning it re-issues.
     pub supersedes: Option<Supersede<'a>>,
-    /// The approved request (the two-person rule) it fulfils: moved from
-    /// `approved` to `released`.
-    pub request: Option<i64>,
+    /// The request (the two-person rule) it fulfils: approved and released
+    /// in this transaction, so it is decided once.
+    pub request: Option<Approval<'a>>,
     /// The report as a document for fusion, with the case it joins
     /// (`None`: a new case).
     pub document: Option<(&'a NewDocument, Option<i64>)>,
+    /// The report's source (name and text), kept so that the sender can
+    /// later publish changes to the warning through the leak check, and
+    /// re-issue it.
+    pub source: Option<(&'a str, &'a str)>,
+}
+
+/// What a sender's change to a warning sends, in the change's transaction.
+#[derive(Default)]
+pub struct Outgoing<'a> {
+    /// New objects (a new version of the report, a note) for the warning's
+    /// audience, cleared for it.
+    pub publish: Option<&'a tearline_release::ClearedObjects>,
+    /// A reply to one partner, into its inbox, cleared for its audience.
+    pub reply: Option<(&'a str, &'a tearline_release::ClearedObjects)>,
+}
+
+/// A warning received from a remote, about to be followed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewReceived {
+    /// The remote it came from.
+    pub remote: String,
+    /// The STIX id of its report.
+    pub report_id: String,
+    /// Its title.
+    pub title: String,
+    /// Its TLP marking, as the sender's extension gives it.
+    pub marking: Option<String>,
+    /// Start of the sender's window (RFC 3339).
+    pub valid_from: Option<String>,
+    /// End of the sender's window as first received (RFC 3339).
+    pub valid_until: String,
+    /// When this node received it (RFC 3339).
+    pub received_at: String,
+}
+
+/// A received warning and its timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedRecord {
+    /// Its number at this node.
+    pub id: i64,
+    /// What was received.
+    #[serde(flatten)]
+    pub warning: NewReceived,
+    /// The timeline, oldest first (the event JSON is the lifecycle's).
+    pub events: Vec<StoredEvent>,
+}
+
+/// A second person's approval of a pending release request.
+pub struct Approval<'a> {
+    /// The request.
+    pub id: i64,
+    /// The approver's note.
+    pub note: &'a str,
+    /// The approval's audit entry (its actor is the approver).
+    pub audit: NewAuditEntry,
 }
 
 /// A release request moving from one state to another.

@@ -31,13 +31,12 @@ type Check = (&'static str, fn(&dyn Store));
 
 /// Runs every check of the contract, each on a fresh store.
 pub fn conformance(make: MakeStore<'_>) {
-    let checks: [Check; 14] = [
+    let checks: [Check; 16] = [
         ("node and audiences", node_and_audiences),
         (
             "every write appends to the audit log and moves its head",
             audit_head_follows_writes,
         ),
-        ("the audit head only moves forward", audit_head_only_rises),
         ("a release is one transaction", release_is_one_transaction),
         (
             "a release whose last step fails stores nothing",
@@ -70,6 +69,18 @@ pub fn conformance(make: MakeStore<'_>) {
         ),
         ("document batches are whole or absent", document_batches),
         ("sync cursors and queued responses", cursors_and_responses),
+        (
+            "a sender's change sends in its transaction",
+            changes_send_in_their_transaction,
+        ),
+        (
+            "received warnings are followed and serialised",
+            received_warnings,
+        ),
+        (
+            "a release keeps its report's source",
+            release_keeps_its_source,
+        ),
     ];
     for (name, check) in checks {
         let store = make();
@@ -162,6 +173,7 @@ fn plain<'a>(release: &'a NewRelease, objects: &'a ClearedObjects) -> ReleaseWri
         supersedes: None,
         request: None,
         document: None,
+        source: None,
     }
 }
 
@@ -285,6 +297,10 @@ fn audit_head_follows_writes(s: &dyn Store) {
     assert_eq!(s.protected_terms().unwrap()[0].term, t);
     let e = s.audit(entry("on.its.own")).unwrap();
     assert_eq!(s.audit_head().unwrap(), Some((e.seq, e.hash.clone())));
+    let since = s.audit_since(1, 10).unwrap();
+    assert_eq!(since.first().map(|x| x.seq), Some(2));
+    assert_eq!(since.last().map(|x| x.seq), Some(e.seq));
+    assert_eq!(s.audit_since(1, 1).unwrap().len(), 1);
     let u = User {
         name: "ana".into(),
         role: "analyst".into(),
@@ -309,27 +325,6 @@ fn audit_head_follows_writes(s: &dyn Store) {
         .unwrap());
     // node, term, own, user, draft, removal: one entry each.
     assert_eq!(verified(s), 6);
-}
-
-fn audit_head_only_rises(s: &dyn Store) {
-    created(s);
-    let e = s.audit(entry("x")).unwrap();
-    s.raise_audit_head(1, "not the hash").unwrap();
-    assert_eq!(
-        s.audit_head().unwrap(),
-        Some((e.seq, e.hash.clone())),
-        "never lowered"
-    );
-    // A head further than the log (kept by an older node outside the
-    // store) makes the log fail verification as cut short.
-    s.raise_audit_head(e.seq + 3, "ffff").unwrap();
-    let log = s.audit_log().unwrap();
-    let head = s.audit_head().unwrap().unwrap();
-    assert_eq!(head.0, e.seq + 3);
-    let err = verify_chain(&log, Some((head.0, &head.1))).unwrap_err();
-    assert_eq!(err.seq, e.seq + 3);
-    // And a log that does not reach its head takes no more entries.
-    assert!(s.audit(entry("y")).is_err(), "a cut log is not extended");
 }
 
 fn release_is_one_transaction(s: &dyn Store) {
@@ -596,11 +591,17 @@ fn warning_events_are_serialised(s: &dyn Store) {
             &mut || Ok(()),
         )
         .unwrap();
-    assert!(s.warning_event(rec.id, 1, &event("delivered")).unwrap());
+    assert!(s
+        .warning_event(rec.id, 1, &event("delivered"), &Outgoing::default())
+        .unwrap());
     // A second writer that read the timeline before the first wrote.
-    assert!(!s.warning_event(rec.id, 1, &event("closed")).unwrap());
+    assert!(!s
+        .warning_event(rec.id, 1, &event("closed"), &Outgoing::default())
+        .unwrap());
     assert_eq!(s.warning(rec.id).unwrap().unwrap().events.len(), 2);
-    assert!(s.warning_event(rec.id + 99, 0, &event("x")).is_err());
+    assert!(s
+        .warning_event(rec.id + 99, 0, &event("x"), &Outgoing::default())
+        .is_err());
     verified(s);
 }
 
@@ -619,34 +620,27 @@ fn requests_are_decided_once(s: &dyn Store) {
         decided_at: None,
         note: None,
         release_id: None,
+        supersedes: Some(4),
+        name: Some("w.md".into()),
     };
     let id = s.request_add(&r, entry("release.request")).unwrap();
+    assert_eq!(s.request(id).unwrap().unwrap().supersedes, Some(4));
     assert_eq!(s.request(id).unwrap().unwrap().state, "pending");
-    let m = |by| RequestMove {
-        id,
-        from: "pending",
-        to: "approved",
-        by,
-        at: AT,
-        note: None,
-    };
-    assert!(s.request_move(&m("rhea"), entry("approve")).unwrap());
-    assert!(
-        !s.request_move(&m("ravi"), entry("approve")).unwrap(),
-        "claimed once"
-    );
-    let got = s.request(id).unwrap().unwrap();
-    assert_eq!(
-        (got.state.as_str(), got.decided_by.as_deref()),
-        ("approved", Some("rhea"))
-    );
-    // The release that fulfils it moves it to released, in its transaction.
+    // The release that fulfils it approves it, in its transaction.
     let objects = cleared("liaison", Level::Amber, "Warning");
+    let approval = |by: &str| Approval {
+        id,
+        note: "checked",
+        audit: NewAuditEntry {
+            actor: by.into(),
+            ..entry("release.approve")
+        },
+    };
     let rec = s
         .release(
             &ReleaseWrite {
                 actor: "rhea",
-                request: Some(id),
+                request: Some(approval("rhea")),
                 ..plain(&new_release("liaison"), &objects)
             },
             &mut || Ok(()),
@@ -654,21 +648,45 @@ fn requests_are_decided_once(s: &dyn Store) {
         .unwrap();
     let got = s.request(id).unwrap().unwrap();
     assert_eq!(
-        (got.state.as_str(), got.release_id),
-        ("released", Some(rec.id))
+        (
+            got.state.as_str(),
+            got.release_id,
+            got.decided_by.as_deref()
+        ),
+        ("released", Some(rec.id), Some("rhea"))
     );
-    // A request not approved cannot be released.
+    // A second approver's release is refused whole.
+    let before = s.audit_log().unwrap();
     let again = s.release(
         &ReleaseWrite {
-            actor: "rhea",
-            request: Some(id),
+            actor: "ravi",
+            request: Some(approval("ravi")),
             ..plain(&new_release("liaison"), &objects)
         },
         &mut || Ok(()),
     );
-    assert!(again.is_err());
+    assert!(
+        matches!(again, Err(StoreError::Conflict(_))),
+        "decided once"
+    );
     assert_eq!(s.releases().unwrap().len(), 1);
-    assert_eq!(s.requests().unwrap().len(), 1);
+    assert_eq!(s.audit_log().unwrap(), before);
+    // A rejection moves a pending request once.
+    let id2 = s.request_add(&r, entry("release.request")).unwrap();
+    let m = |by| RequestMove {
+        id: id2,
+        from: "pending",
+        to: "rejected",
+        by,
+        at: AT,
+        note: None,
+    };
+    assert!(s.request_move(&m("rhea"), entry("reject")).unwrap());
+    assert!(
+        !s.request_move(&m("ravi"), entry("reject")).unwrap(),
+        "claimed once"
+    );
+    assert_eq!(s.requests().unwrap().len(), 2);
     verified(s);
 }
 
@@ -773,6 +791,9 @@ fn document_batches(s: &dyn Store) {
     assert_eq!(s.document_count().unwrap(), 2);
     assert_eq!(s.key_df("group:is").unwrap(), 1);
     assert_eq!(s.document_sha("a").unwrap().as_deref(), Some("sha-a"));
+    let seq = s.document_seq("a").unwrap().unwrap();
+    assert_eq!(s.document(seq).unwrap().unwrap().doc.id, "a");
+    assert_eq!(s.document_seq("nothing").unwrap(), None);
     let cases = s.cases().unwrap();
     assert_eq!(cases.iter().map(|c| c.documents).sum::<i64>(), 2);
     let first = cases.iter().find(|c| c.documents == 1).unwrap();
@@ -820,4 +841,146 @@ fn cursors_and_responses(s: &dyn Store) {
     s.set_cursor("push/x", "5").unwrap();
     assert_eq!(s.cursor("push/x").unwrap().as_deref(), Some("5"));
     verified(s);
+}
+
+fn warning_to_liaison(s: &dyn Store) -> (i64, String) {
+    let objects = cleared("liaison", Level::Amber, "Warning");
+    let report_id = objects.report_id().unwrap().to_string();
+    let warning = NewWarning {
+        report_id: report_id.clone(),
+        audience: "liaison".into(),
+        title: "Warning".into(),
+        valid_from: None,
+        valid_until: "2026-03-22T08:00:00.000Z".into(),
+    };
+    let rec = s
+        .release(
+            &ReleaseWrite {
+                warning: Some((&warning, &event("issued"))),
+                ..plain(&new_release("liaison"), &objects)
+            },
+            &mut || Ok(()),
+        )
+        .unwrap();
+    (rec.id, report_id)
+}
+
+fn changes_send_in_their_transaction(s: &dyn Store) {
+    created(s);
+    let (id, _) = warning_to_liaison(s);
+    let read = Collection::Read("liaison".into());
+    let before = s.objects(&read, &query(1000)).unwrap().objects.len();
+    let update = cleared("liaison", Level::Amber, "Warning, extended");
+    let out = Outgoing {
+        publish: Some(&update),
+        reply: None,
+    };
+    assert!(s.warning_event(id, 1, &event("extended"), &out).unwrap());
+    let after = s.objects(&read, &query(1000)).unwrap().objects.len();
+    assert!(after > before, "published with the event");
+    // Objects cleared for another audience are refused, and the event
+    // with them.
+    let wrong = cleared("public", Level::Clear, "Warning, public");
+    let out = Outgoing {
+        publish: Some(&wrong),
+        reply: None,
+    };
+    let log = s.audit_log().unwrap();
+    assert!(s.warning_event(id, 2, &event("closed"), &out).is_err());
+    assert_eq!(s.warning(id).unwrap().unwrap().events.len(), 2);
+    assert_eq!(s.audit_log().unwrap(), log);
+    // A reply goes to the partner's inbox when cleared for its audience.
+    let p = Partner {
+        name: "north".into(),
+        audience: "liaison".into(),
+        password_sha256: "p".into(),
+        token_sha256: "t".into(),
+        created_at: AT.into(),
+        rotated_at: AT.into(),
+    };
+    s.partner_add(&p, entry("partner.add")).unwrap();
+    let reply = cleared("liaison", Level::Amber, "Reply");
+    let out = Outgoing {
+        publish: None,
+        reply: Some(("north", &reply)),
+    };
+    assert!(s.warning_event(id, 2, &event("late"), &out).unwrap());
+    assert!(!s
+        .objects(&Collection::Inbox("north".into()), &query(10))
+        .unwrap()
+        .objects
+        .is_empty());
+    verified(s);
+}
+
+fn received_warnings(s: &dyn Store) {
+    created(s);
+    let w = NewReceived {
+        remote: "sender".into(),
+        report_id: "report--11111111-1111-4111-8111-111111111111".into(),
+        title: "Warning".into(),
+        marking: Some("TLP:AMBER".into()),
+        valid_from: None,
+        valid_until: "2026-03-22T08:00:00.000Z".into(),
+        received_at: AT.into(),
+    };
+    let id = s.received_add(&w, &event("received")).unwrap().unwrap();
+    assert_eq!(
+        s.received_add(&w, &event("received")).unwrap(),
+        None,
+        "followed once"
+    );
+    let ack = [note("note--44444444-4444-4444-8444-444444444444", AT)];
+    assert!(s
+        .received_event(id, 1, &event("acknowledged"), &ack)
+        .unwrap());
+    assert!(
+        !s.received_event(id, 1, &event("stale"), &[]).unwrap(),
+        "serialised"
+    );
+    let rec = s.received_warning(id).unwrap().unwrap();
+    assert_eq!(rec.events.len(), 2);
+    assert_eq!(rec.warning, w);
+    assert_eq!(
+        s.received_for("sender", &w.report_id).unwrap().unwrap().id,
+        id
+    );
+    assert_eq!(s.received_for("other", &w.report_id).unwrap(), None);
+    assert_eq!(s.received_warnings().unwrap().len(), 1);
+    assert_eq!(
+        s.objects(&Collection::Outbox("sender".into()), &query(10))
+            .unwrap()
+            .objects
+            .len(),
+        1,
+        "the response is queued with the event"
+    );
+    assert!(s.received_event(id + 9, 0, &event("x"), &[]).is_err());
+    let log = s.audit_log().unwrap();
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.entry.action == "received.event")
+            .count(),
+        2
+    );
+    verified(s);
+}
+
+fn release_keeps_its_source(s: &dyn Store) {
+    created(s);
+    let objects = cleared("liaison", Level::Amber, "Warning");
+    let rel = new_release("liaison");
+    s.release(
+        &ReleaseWrite {
+            source: Some(("w.md", "(TLP:CLEAR) text")),
+            ..plain(&rel, &objects)
+        },
+        &mut || Ok(()),
+    )
+    .unwrap();
+    assert_eq!(
+        s.report_source(&rel.report_sha256).unwrap(),
+        Some(("w.md".to_string(), "(TLP:CLEAR) text".to_string()))
+    );
+    assert_eq!(s.report_source("nothing").unwrap(), None);
 }

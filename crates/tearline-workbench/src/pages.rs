@@ -17,9 +17,10 @@ use serde::Deserialize;
 use tearline_lifecycle::{describe_time_left, Outcome, State as WState};
 use tearline_model::MAX_REPORT_BYTES;
 use tearline_node::reading::{CaseRow, CaseView, RelatedDoc};
+use tearline_node::received::{Act, ReceivedRow};
 use tearline_node::reports::{Issued, Released};
 use tearline_node::users::{clean_body, draft_name, draft_sha, draft_title, Flash, Session};
-use tearline_node::warnings::{Delivery, WarningRow};
+use tearline_node::warnings::{PartnerPart, WarningRow};
 use tearline_node::{Code, Node, INTERNAL};
 use tearline_store::{Draft, ReleaseRequest};
 
@@ -46,6 +47,11 @@ pub fn routes() -> Router<Arc<Workbench>> {
         .route("/ui/warnings/{id}", get(warning_page))
         .route("/ui/warnings/{id}/close", post(close))
         .route("/ui/warnings/{id}/extend", post(extend))
+        .route("/ui/warnings/{id}/withdraw", post(withdraw))
+        .route("/ui/warnings/{id}/reissue", post(reissue))
+        .route("/ui/received", get(received_board))
+        .route("/ui/received/{id}", get(received_page))
+        .route("/ui/received/{id}/{act}", post(received_act))
         .route("/ui/cases", get(cases))
         .route("/ui/cases/{id}", get(case_page))
         .route("/ui/partners", get(partners))
@@ -68,6 +74,8 @@ pub struct Chrome {
     pub admin: bool,
     pub two_person: bool,
     pub pending: usize,
+    /// Received warnings due for review: a banner on every page.
+    pub received_due: usize,
 }
 
 fn chrome(n: &Node, s: &Session, active: &'static str) -> Result<Chrome, UiError> {
@@ -83,6 +91,7 @@ fn chrome(n: &Node, s: &Session, active: &'static str) -> Result<Chrome, UiError
         admin: role.may_admin(),
         two_person,
         pending: if two_person { n.pending_requests()? } else { 0 },
+        received_due: n.received_due()?,
     })
 }
 
@@ -271,6 +280,8 @@ struct WritePage {
     related: Vec<RelatedDoc>,
     related_error: Option<String>,
     audiences: Vec<AudienceOption>,
+    /// The warning this draft re-issues.
+    supersedes: Option<i64>,
 }
 
 fn starter(now: DateTime<Utc>) -> String {
@@ -292,7 +303,12 @@ fn preview_of(n: &Node, s: &Session, name: &str, body: &str) -> Result<Preview, 
     }
 }
 
-async fn write_page(wb: &Workbench, s: Signed, id: Option<i64>) -> Result<Response, UiError> {
+async fn write_page(
+    wb: &Workbench,
+    s: Signed,
+    id: Option<i64>,
+    supersedes: Option<i64>,
+) -> Result<Response, UiError> {
     let (chrome, page_) = with_chrome(wb, s, "write", move |n, s| {
         let body = match id {
             Some(id) => n.draft(&s.caller, id)?.body,
@@ -342,15 +358,26 @@ async fn write_page(wb: &Workbench, s: Signed, id: Option<i64>) -> Result<Respon
         related,
         related_error,
         audiences,
+        supersedes,
     })
 }
 
 async fn new_draft(State(wb): Wb, s: Signed) -> Result<Response, UiError> {
-    write_page(&wb, s, None).await
+    write_page(&wb, s, None, None).await
 }
 
-async fn draft_page(State(wb): Wb, s: Signed, Path(id): Path<i64>) -> Result<Response, UiError> {
-    write_page(&wb, s, Some(id)).await
+#[derive(Deserialize)]
+struct DraftQuery {
+    supersedes: Option<i64>,
+}
+
+async fn draft_page(
+    State(wb): Wb,
+    s: Signed,
+    Path(id): Path<i64>,
+    Query(q): Query<DraftQuery>,
+) -> Result<Response, UiError> {
+    write_page(&wb, s, Some(id), q.supersedes).await
 }
 
 #[derive(Deserialize)]
@@ -413,6 +440,7 @@ struct ReleaseForm {
     csrf: String,
     audience: String,
     sha: String,
+    supersedes: Option<i64>,
 }
 
 async fn release(
@@ -424,7 +452,7 @@ async fn release(
     let back = format!("/ui/drafts/{id}");
     let flashed = &[Code::Leak, Code::Lint, Code::Conflict];
     act(&wb, s, f.csrf.clone(), back, flashed, move |n, s| {
-        match n.release_draft(&s.caller, id, &f.audience, &f.sha)? {
+        match n.release_draft(&s.caller, id, &f.audience, &f.sha, f.supersedes)? {
             Released::Issued(i) => Ok(issued(&i, "/ui/warnings")),
             Released::Requested(r) => Ok((
                 format!(
@@ -540,6 +568,7 @@ struct Card {
     title: String,
     audience: String,
     partners: Vec<(String, bool)>,
+    summary: String,
     when: String,
     overdue: bool,
     detail: String,
@@ -576,7 +605,7 @@ fn column_of(s: WState) -> &'static str {
     }
 }
 
-fn pairs(p: &[Delivery]) -> Vec<(String, bool)> {
+fn pairs(p: &[PartnerPart]) -> Vec<(String, bool)> {
     p.iter().map(|d| (d.partner.clone(), d.fetched)).collect()
 }
 
@@ -608,6 +637,7 @@ async fn board(State(wb): Wb, s: Signed) -> Result<Response, UiError> {
         let card = Card {
             id: r.id,
             partners: pairs(&r.partners),
+            summary: r.summary(),
             title: r.title.clone(),
             audience: r.audience.clone(),
             when,
@@ -643,6 +673,10 @@ struct WarningPage {
     when: String,
     window: String,
     partners: Vec<(String, bool)>,
+    summary: String,
+    parts: Vec<PartRow>,
+    costs: Vec<String>,
+    can_reissue: bool,
     svg: String,
     events: Vec<EventRow>,
     open: bool,
@@ -651,10 +685,24 @@ struct WarningPage {
     suggested_until: String,
 }
 
+/// One partner's row on a warning's page.
+struct PartRow {
+    name: String,
+    fetched: bool,
+    acknowledged: bool,
+    measures: bool,
+    /// `(dimension, enough, what is needed)`.
+    verdicts: Vec<(String, bool, String)>,
+    decision: Option<String>,
+    late: bool,
+}
+
 async fn warning_page(State(wb): Wb, s: Signed, Path(id): Path<i64>) -> Result<Response, UiError> {
     let may_decide = s.caller.role().may_decide();
-    let (chrome, (w, now)) = with_chrome(&wb, s, "warnings", move |n, s| {
-        Ok((n.warning(&s.caller, id)?, n.now()))
+    let (chrome, (w, now, has_source)) = with_chrome(&wb, s, "warnings", move |n, s| {
+        let w = n.warning(&s.caller, id)?;
+        let has_source = n.warning_source(&s.caller, id)?.is_some();
+        Ok((w, n.now(), has_source))
     })
     .await?;
     let state = w.row.state;
@@ -699,6 +747,32 @@ async fn warning_page(State(wb): Wb, s: Signed, Path(id): Path<i64>) -> Result<R
             tearline_node::stamp(w.row.window_end)
         ),
         partners: pairs(&w.row.partners),
+        summary: w.row.summary(),
+        parts: w
+            .row
+            .partners
+            .iter()
+            .map(|p| PartRow {
+                name: p.partner.clone(),
+                fetched: p.fetched,
+                acknowledged: p.state.acknowledged,
+                measures: p.state.measures,
+                verdicts: p
+                    .state
+                    .judgement
+                    .iter()
+                    .map(|v| (v.dimension.clone(), v.enough, v.need.clone()))
+                    .collect(),
+                decision: p.state.decision.clone(),
+                late: p.state.late,
+            })
+            .collect(),
+        costs: w
+            .costs
+            .iter()
+            .map(|c| format!("{}: {} → {} ({})", c.dimension, c.from, c.to, c.reason))
+            .collect(),
+        can_reissue: has_source && state.is_open(),
         events: w
             .events
             .iter()
@@ -784,6 +858,349 @@ async fn extend(
             back,
         ))
     })
+    .await
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn withdraw(
+    State(wb): Wb,
+    s: Signed,
+    Path(id): Path<i64>,
+    Form(f): Form<NoteForm>,
+) -> Result<Response, UiError> {
+    let back = format!("/ui/warnings/{id}");
+    act(
+        &wb,
+        s,
+        f.csrf.clone(),
+        back.clone(),
+        &[Code::Leak],
+        move |n, s| {
+            n.withdraw_warning(&s.caller, id, &f.note)?;
+            Ok((format!("warning {id} withdrawn"), back))
+        },
+    )
+    .await
+}
+
+/// Opens the warning's report as a new draft, to be issued as its
+/// re-issue.
+async fn reissue(
+    State(wb): Wb,
+    s: Signed,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, UiError> {
+    let back = format!("/ui/warnings/{id}");
+    act(
+        &wb,
+        s,
+        f.csrf.clone(),
+        back,
+        &[Code::NotFound],
+        move |n, s| {
+            let d = n.draft_from_warning(&s.caller, id)?;
+            Ok((
+                format!(
+                    "draft {d} holds warning {id}'s report: make it more specific, then issue it"
+                ),
+                format!("/ui/drafts/{d}?supersedes={id}"),
+            ))
+        },
+    )
+    .await
+}
+
+// ---- received warnings -----------------------------------------------------
+
+struct RecvCard {
+    id: i64,
+    title: String,
+    remote: String,
+    marking: Option<String>,
+    measures: bool,
+    when: String,
+    overdue: bool,
+}
+
+struct RecvColumn {
+    name: &'static str,
+    cards: Vec<RecvCard>,
+}
+
+#[derive(Template)]
+#[template(path = "received.html")]
+struct ReceivedPage {
+    chrome: Chrome,
+    columns: Vec<RecvColumn>,
+    now: String,
+}
+
+const RECV_COLUMNS: [&str; 5] = [
+    "received",
+    "acknowledged",
+    "measures in force",
+    "review due",
+    "closed",
+];
+
+fn recv_when(r: &ReceivedRow) -> (String, bool) {
+    if r.state.is_open() {
+        (
+            format!("review {}", describe_time_left(r.time_left)),
+            r.time_left < chrono::Duration::zero(),
+        )
+    } else {
+        (r.state.to_string(), false)
+    }
+}
+
+async fn received_board(State(wb): Wb, s: Signed) -> Result<Response, UiError> {
+    let (chrome, (rows, now)) = with_chrome(&wb, s, "received", |n, s| {
+        Ok((n.received_warnings(&s.caller, None)?, n.now()))
+    })
+    .await?;
+    let mut columns: Vec<RecvColumn> = RECV_COLUMNS
+        .iter()
+        .map(|n| RecvColumn {
+            name: n,
+            cards: Vec::new(),
+        })
+        .collect();
+    for r in rows {
+        let (when, overdue) = recv_when(&r);
+        if let Some(c) = columns.iter_mut().find(|c| c.name == r.state.name()) {
+            c.cards.push(RecvCard {
+                id: r.id,
+                title: r.title,
+                remote: r.remote,
+                marking: r.marking,
+                measures: r.measures,
+                when,
+                overdue,
+            });
+        }
+    }
+    page(ReceivedPage {
+        chrome,
+        columns,
+        now: tearline_node::stamp(now),
+    })
+}
+
+/// One dimension of the judgement form.
+struct DimRow {
+    name: &'static str,
+    enough: bool,
+    need: bool,
+    what: String,
+}
+
+#[derive(Template)]
+#[template(path = "received_warning.html")]
+struct ReceivedWarningPage {
+    chrome: Chrome,
+    id: i64,
+    title: String,
+    remote: String,
+    marking: Option<String>,
+    report_id: String,
+    state: String,
+    when: String,
+    window: String,
+    review_at: String,
+    supersedes: Option<i64>,
+    superseded_by: Option<i64>,
+    svg: String,
+    events: Vec<RecvEventRow>,
+    open: bool,
+    review_due: bool,
+    measures: bool,
+    withdrawn: bool,
+    may_decide: bool,
+    suggested_until: String,
+    dims: Vec<DimRow>,
+}
+
+struct RecvEventRow {
+    at: String,
+    side: &'static str,
+    actor: String,
+    what: String,
+}
+
+async fn received_page(State(wb): Wb, s: Signed, Path(id): Path<i64>) -> Result<Response, UiError> {
+    let may_decide = s.caller.role().may_decide();
+    let (chrome, (v, now)) = with_chrome(&wb, s, "received", move |n, s| {
+        Ok((n.received_warning(&s.caller, id)?, n.now()))
+    })
+    .await?;
+    let r = &v.row;
+    let mut marks: Vec<Mark> = v
+        .events
+        .iter()
+        .map(|e| Mark {
+            at: e.at,
+            label: e.label.clone(),
+            kind: if e.side == "sender" {
+                "sender"
+            } else {
+                "event"
+            },
+        })
+        .collect();
+    marks.push(Mark {
+        at: r.review_at,
+        label: "review".into(),
+        kind: "end",
+    });
+    if r.state.is_open() {
+        marks.push(Mark {
+            at: now,
+            label: "now".into(),
+            kind: "now",
+        });
+    }
+    let (when, _) = recv_when(r);
+    let dims = tearline_lifecycle::DIMENSIONS
+        .iter()
+        .map(|d| {
+            let v = v.judgement.iter().find(|x| x.dimension == *d);
+            DimRow {
+                name: d,
+                enough: v.is_some_and(|x| x.enough),
+                need: v.is_some_and(|x| !x.enough),
+                what: v.map(|x| x.need.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let suggested = std::cmp::max(now, r.review_at) + chrono::Duration::hours(24);
+    page(ReceivedWarningPage {
+        chrome,
+        id,
+        title: r.title.clone(),
+        remote: r.remote.clone(),
+        marking: r.marking.clone(),
+        report_id: r.report_id.clone(),
+        state: r.state.to_string(),
+        when: if r.state.is_open() {
+            when
+        } else {
+            String::new()
+        },
+        window: format!(
+            "{} → {}",
+            v.valid_from.as_deref().unwrap_or("received"),
+            tearline_node::stamp(r.window_end)
+        ),
+        review_at: tearline_node::stamp(r.review_at),
+        supersedes: r.supersedes,
+        superseded_by: r.superseded_by,
+        svg: svg::timeline(&format!("Timeline of received warning {id}"), &marks),
+        events: v
+            .events
+            .iter()
+            .map(|e| RecvEventRow {
+                at: tearline_node::stamp(e.at),
+                side: e.side,
+                actor: e.actor.clone(),
+                what: e.text.clone(),
+            })
+            .collect(),
+        open: r.state.is_open(),
+        review_due: r.state == tearline_lifecycle::receiver::RecvState::ReviewDue,
+        measures: r.measures,
+        withdrawn: v.events.iter().any(|e| {
+            matches!(
+                e.kind,
+                tearline_lifecycle::receiver::RecvKind::SenderWithdrawn
+            )
+        }),
+        may_decide,
+        suggested_until: suggested.format("%Y-%m-%dT%H:%M").to_string(),
+        dims,
+    })
+}
+
+/// The act a form asks for, from its fields.
+fn act_of(name: &str, f: &std::collections::HashMap<String, String>) -> Result<Act, UiError> {
+    let field = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let bad = |m: String| UiError::Page(StatusCode::BAD_REQUEST, m);
+    Ok(match name {
+        "acknowledge" => Act::Acknowledge {
+            text: field("text"),
+        },
+        "measures" => Act::Measures {
+            text: field("text"),
+        },
+        "keep" => Act::Keep {
+            until: parse_until(&field("until"))?,
+            text: field("text"),
+        },
+        "lift" => Act::Lift {
+            reason: field("reason"),
+        },
+        "close" => Act::Close {
+            outcome: field("outcome").parse().map_err(bad)?,
+            note: field("note"),
+        },
+        "judge" => {
+            let verdicts: Vec<tearline_lifecycle::Verdict> = tearline_lifecycle::DIMENSIONS
+                .iter()
+                .filter_map(|d| {
+                    let v = f.get(*d)?;
+                    Some(tearline_lifecycle::Verdict {
+                        dimension: d.to_string(),
+                        enough: v == "enough",
+                        need: if v == "enough" {
+                            String::new()
+                        } else {
+                            field(&format!("{d}_need"))
+                        },
+                    })
+                })
+                .collect();
+            if verdicts.is_empty() {
+                return Err(bad("judge at least one dimension".into()));
+            }
+            Act::Judge { verdicts }
+        }
+        other => return Err(UiError::not_found(format!("no act `{other}`"))),
+    })
+}
+
+async fn received_act(
+    State(wb): Wb,
+    s: Signed,
+    Path((id, name)): Path<(i64, String)>,
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> Result<Response, UiError> {
+    let token = f.get("csrf").cloned().unwrap_or_default();
+    csrf(&s, &token)?;
+    let a = act_of(&name, &f)?;
+    let back = format!("/ui/received/{id}");
+    act(
+        &wb,
+        s,
+        token,
+        back.clone(),
+        &[Code::Conflict, Code::Leak, Code::BadInput],
+        move |n, s| {
+            n.received_act(&s.caller, id, a)?;
+            Ok((
+                format!(
+                    "received warning {id}: {name} recorded; the sender is told at the next sync"
+                ),
+                back,
+            ))
+        },
+    )
     .await
 }
 

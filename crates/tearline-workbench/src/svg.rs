@@ -25,6 +25,8 @@ pub fn esc(s: &str) -> String {
     o
 }
 
+/// Events at the other end of a warning (the sender, seen by the receiver).
+const SENDER: &str = "#35557a";
 const INK: &str = "#1b1b1b";
 const FULL: &str = "#6b6b6b";
 const KEPT: &str = "#1f5fa8";
@@ -82,7 +84,8 @@ pub fn profile(audience: &str, full: &Profile, got: &Profile) -> String {
 pub struct Mark {
     pub at: DateTime<Utc>,
     pub label: String,
-    /// `event`, `end` (the window's end) or `now`.
+    /// `event` (drawn as a dot), `sender` (an event at the other end,
+    /// drawn as a square), `end` (the window's end) or `now`.
     pub kind: &'static str,
 }
 
@@ -144,9 +147,23 @@ pub fn timeline(title: &str, marks: &[Mark]) -> String {
                 } else {
                     "middle"
                 };
+                let shape = if m.kind == "sender" {
+                    format!(
+                        r#"<rect x="{:.1}" y="{}" width="10" height="10" fill="{SENDER}">"#,
+                        mx - 5.0,
+                        axis - 5.0
+                    )
+                } else {
+                    format!(r#"<circle cx="{mx:.1}" cy="{axis}" r="5" fill="{KEPT}">"#)
+                };
+                let close = if m.kind == "sender" {
+                    "</rect>"
+                } else {
+                    "</circle>"
+                };
                 let _ = write!(
                     s,
-                    r#"<circle cx="{mx:.1}" cy="{axis}" r="5" fill="{KEPT}"><title>{}</title></circle><text x="{mx:.1}" y="{ly}" font-size="11" text-anchor="{anchor}" fill="{INK}">{}</text>"#,
+                    r#"{shape}<title>{}</title>{close}<text x="{mx:.1}" y="{ly}" font-size="11" text-anchor="{anchor}" fill="{INK}">{}</text>"#,
                     esc(word),
                     esc(&m.label)
                 );

@@ -330,3 +330,17 @@ pub fn remote_remove(n: &Node, me: &Caller, name: &str) -> Result<u8> {
     println!("removed remote `{name}`");
     Ok(0)
 }
+
+/// `tearline notify`: send pending notifications now.
+pub fn notify(n: &Node, me: &Caller) -> Result<u8> {
+    let s = n.notify(me)?;
+    println!("{} notification(s) sent", s.delivered);
+    for f in &s.failed {
+        eprintln!("warning: {f} (tried again next time)");
+    }
+    Ok(if s.failed.is_empty() {
+        0
+    } else {
+        tearline_node::Code::Remote.exit()
+    })
+}

@@ -11,6 +11,7 @@
 mod admin;
 mod out;
 mod reading;
+mod received;
 mod releases;
 mod serve;
 mod warnings;
@@ -125,12 +126,18 @@ enum Command {
         #[arg(long)]
         text: String,
     },
-    /// Reports received from a remote.
+    /// Warnings received from partners, by state (`tearline received`), or act on one.
+    #[command(args_conflicts_with_subcommands = true)]
     Received {
-        remote: String,
+        /// Only warnings received from this remote.
+        remote: Option<String>,
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        action: Option<ReceivedCmd>,
     },
+    /// Send pending notifications (webhooks, email) now; `serve` does this by itself.
+    Notify,
     /// Read one document and print every entity found in it.
     Extract {
         file: PathBuf,
@@ -335,6 +342,86 @@ enum WarningCmd {
         #[arg(long)]
         until: String,
     },
+    /// Withdraw a warning: closed as withdrawn; partners get its report revoked.
+    Withdraw {
+        id: i64,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Re-issue a warning from an updated report, to the same audience.
+    Reissue {
+        id: i64,
+        /// The updated report.
+        report: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Md)]
+        format: Format,
+        /// Write to FILE instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Print the source of the report a warning released (to edit for a re-issue).
+    Source { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum ReceivedCmd {
+    /// One received warning: the sender's and this node's events.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge it (the sender is told at the next sync).
+    Acknowledge {
+        id: i64,
+        #[arg(long, default_value = "")]
+        text: String,
+    },
+    /// Record the measures put in force.
+    Measures {
+        id: i64,
+        #[arg(long)]
+        text: String,
+    },
+    /// Keep the measures until a new review date.
+    Keep {
+        id: i64,
+        /// The new review date (RFC 3339).
+        #[arg(long)]
+        until: String,
+        #[arg(long, default_value = "")]
+        text: String,
+    },
+    /// Lift the measures, with a reason (closes it).
+    Lift {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Close it: measures-lifted, event-occurred, ended (no measures) or withdrawn (after the sender withdrew it).
+    Close {
+        id: i64,
+        #[arg(long)]
+        outcome: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Judge its specificity: which of who/what/where/when/how say enough to act, and what more is needed.
+    Judge {
+        id: i64,
+        /// Dimensions that say enough, comma-separated (e.g. `who,when`).
+        #[arg(long, value_delimiter = ',')]
+        enough: Vec<String>,
+        /// A dimension that needs more, and what: `where=which venues` (repeatable).
+        #[arg(long, value_name = "DIMENSION=WHAT")]
+        need: Vec<String>,
+    },
+    /// Every report received from a remote, warning or not.
+    Reports {
+        remote: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -505,6 +592,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Warning { id, json, action } => match (id, action) {
             (_, Some(WarningCmd::Close { id, outcome, note })) => warnings::close(&open()?, &me, id, &outcome, &note),
             (_, Some(WarningCmd::Extend { id, until })) => warnings::extend(&open()?, &me, id, &until),
+            (_, Some(WarningCmd::Withdraw { id, note })) => warnings::withdraw(&open()?, &me, id, &note),
+            (_, Some(WarningCmd::Reissue { id, report, format, output })) => {
+                warnings::reissue(&open()?, &me, id, &report, format.into(), output.as_deref())
+            }
+            (_, Some(WarningCmd::Source { id })) => warnings::source(&open()?, &me, id),
             (Some(id), None) => warnings::show(&open()?, &me, id, json),
             (None, None) => Err(tearline_node::Error::bad(
                 "give a warning number, e.g. `tearline warning 3`, or `tearline warnings` for the list",
@@ -547,7 +639,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Respond { remote, report, kind, text } => {
             reading::respond(&open()?, &me, &remote, &report, &kind, &text)
         }
-        Command::Received { remote, json } => reading::received(&open()?, &me, &remote, json),
+        Command::Received { remote, json, action } => {
+            let n = open()?;
+            match action {
+                None => received::list(&n, &me, remote.as_deref(), json),
+                Some(ReceivedCmd::Show { id, json }) => received::show(&n, &me, id, json),
+                Some(ReceivedCmd::Reports { remote, json }) => reading::received(&n, &me, &remote, json),
+                Some(act) => received::act(&n, &me, act),
+            }
+        }
+        Command::Notify => admin::notify(&open()?, &me),
         Command::Audit { action } => {
             let n = open()?;
             match action {

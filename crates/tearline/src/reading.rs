@@ -181,15 +181,13 @@ pub fn print_related(rel: &[RelatedDoc]) {
         return;
     }
     for r in rel {
+        let which = |w: &tearline_node::reading::RelatedWarning| match &w.received_from {
+            Some(remote) => format!("received warning {} from {remote}", w.id),
+            None => format!("warning {} to {}", w.id, w.audience),
+        };
         let flag = match &r.warning {
-            Some(w) if w.live => format!(
-                "  ** warning {} to {} ({}; {}) **",
-                w.id, w.audience, w.state, w.note
-            ),
-            Some(w) => format!(
-                "  (warning {} to {}, {}; {})",
-                w.id, w.audience, w.state, w.note
-            ),
+            Some(w) if w.live => format!("  ** {} ({}; {}) **", which(w), w.state, w.note),
+            Some(w) => format!("  ({}, {}; {})", which(w), w.state, w.note),
             None => String::new(),
         };
         println!(
@@ -224,6 +222,15 @@ pub fn sync(n: &Node, me: &Caller, name: &str) -> Result<u8> {
         "synced with `{name}`: {} objects in {} pages from {} collection(s); {} responses sent",
         s.pulled, s.pages, s.collections, s.pushed
     );
+    if s.new_warnings > 0 || s.changed > 0 {
+        println!(
+            "{} new warning(s) received, {} change(s) by the sender: `tearline received` lists them",
+            s.new_warnings, s.changed
+        );
+    }
+    for m in &s.notices {
+        println!("the sender says: {}", out::safe(m));
+    }
     if s.linked > 0 {
         println!("{} received report(s) read and linked into cases", s.linked);
     }
@@ -252,7 +259,7 @@ pub fn respond(
 
 /// `tearline received REMOTE`.
 pub fn received(n: &Node, me: &Caller, remote: &str, as_json: bool) -> Result<u8> {
-    let rows = n.received(me, remote)?;
+    let rows = n.received_reports(me, remote)?;
     if as_json {
         let v: Vec<_> = rows
             .iter()

@@ -11,6 +11,9 @@ use tearline_release::{Dimension, Severity};
 
 use crate::out::{self, plural};
 
+/// The exit code of a release held for a second person's approval.
+pub const HELD: u8 = 9;
+
 /// `tearline check REPORT`: lint, and every audience's release side by
 /// side. Exit 5 on lint errors, 4 when some audience would be refused.
 pub fn check(n: &Node, path: &Path, as_json: bool) -> Result<u8> {
@@ -202,13 +205,18 @@ pub fn release(
         draft: None,
     };
     match n.release(me, &input)? {
-        Released::Issued(i) => print_issued(report.name(), to, output, &i)?,
-        Released::Requested(r) => eprintln!(
-            "the two-person rule holds releases outside `internal`: request {} waits for a second person (`tearline request approve {}`, run by someone other than {})",
-            r.id, r.id, r.requested_by
-        ),
+        Released::Issued(i) => {
+            print_issued(report.name(), to, output, &i)?;
+            Ok(0)
+        }
+        Released::Requested(r) => {
+            eprintln!(
+                "the two-person rule holds releases outside `internal`: request {} waits for a second person (`tearline request approve {}`, run by someone other than {}); nothing was released yet",
+                r.id, r.id, r.requested_by
+            );
+            Ok(HELD)
+        }
     }
-    Ok(0)
 }
 
 /// `tearline request list`.

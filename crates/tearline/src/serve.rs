@@ -25,7 +25,8 @@ pub fn serve(node: Node, listen: &str) -> Result<u8> {
     };
     let clock = node.clock();
     let state = Arc::new(AppState::new(node.store(), config).with_clock(move || clock()));
-    let workbench = Arc::new(tearline_workbench::Workbench::new(Arc::new(node)));
+    let node = Arc::new(node);
+    let workbench = Arc::new(tearline_workbench::Workbench::new(node.clone()));
     let rt = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -35,6 +36,28 @@ pub fn serve(node: Node, listen: &str) -> Result<u8> {
             .local_addr()
             .context("failed to read the bound address")?;
         eprintln!("tearline serve: TAXII 2.1 on http://{addr}/taxii2/, the workbench on http://{addr}/ui/ (Ctrl-C to stop)");
+        // Notifications go out every 30 seconds, on the blocking pool.
+        let notifier = node.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+            loop {
+                every.tick().await;
+                let n = notifier.clone();
+                let run = tokio::task::spawn_blocking(move || {
+                    n.notify(&tearline_node::Caller::operator("serve"))
+                })
+                .await;
+                match run {
+                    Ok(Ok(sent)) => {
+                        for f in &sent.failed {
+                            tracing::warn!("notification: {f}");
+                        }
+                    }
+                    Ok(Err(e)) => tracing::error!("notifications failed: {e}"),
+                    Err(e) => tracing::error!("the notifier stopped: {e}"),
+                }
+            }
+        });
         let extra = tearline_workbench::router(workbench);
         tearline_exchange::serve_with(listener, state, extra)
             .await

@@ -6,6 +6,7 @@ use tearline_lifecycle::{describe_time_left, Outcome, State};
 use tearline_node::{stamp, Caller, Error, Node};
 
 use crate::out;
+use crate::releases;
 
 fn outcome_of(s: State) -> Option<&'static str> {
     match s {
@@ -28,7 +29,8 @@ pub fn list(n: &Node, me: &Caller, as_json: bool) -> Result<u8> {
                     "title": r.title,
                     "window_end": stamp(r.window_end),
                     "seconds_left": r.time_left.num_seconds(),
-                    "partners": r.partners.iter().map(|p| json!({"name": p.partner, "fetched": p.fetched})).collect::<Vec<_>>(),
+                    "partners": r.partners.iter().map(|p| json!({"name": p.partner, "fetched": p.fetched, "acknowledged": p.state.acknowledged, "measures": p.state.measures, "needs": p.state.needs(), "decision": p.state.decision, "late": p.state.late})).collect::<Vec<_>>(),
+                    "partners_summary": r.summary(),
                 })
             })
             .collect();
@@ -83,6 +85,8 @@ pub fn show(n: &Node, me: &Caller, id: i64, as_json: bool) -> Result<u8> {
             "valid_from": w.valid_from,
             "window_end": stamp(w.row.window_end),
             "events": events,
+            "partners": w.row.partners.iter().map(|p| json!({"name": p.partner, "fetched": p.fetched, "acknowledged": p.state.acknowledged, "measures": p.state.measures, "judgement": p.state.judgement, "needs": p.state.needs(), "decision": p.state.decision, "late": p.state.late})).collect::<Vec<_>>(),
+            "costs": w.costs,
         }));
     }
     println!("warning {}: {}", w.row.id, out::safe(&w.row.title));
@@ -99,6 +103,38 @@ pub fn show(n: &Node, me: &Caller, id: i64, as_json: bool) -> Result<u8> {
         String::new()
     };
     println!("  state     {state}{when}");
+    if !w.row.partners.is_empty() {
+        println!("  partners  {}", w.row.summary());
+        for p in &w.row.partners {
+            let mut parts = vec![if p.fetched { "fetched" } else { "not fetched" }.to_string()];
+            if p.state.acknowledged {
+                parts.push("acknowledged".into());
+            }
+            if p.state.measures {
+                parts.push("measures".into());
+            }
+            if let Some(d) = &p.state.decision {
+                parts.push(format!("measures {d}"));
+            }
+            if p.state.late {
+                parts.push("late response".into());
+            }
+            println!("    {:<14} {}", p.partner, parts.join(", "));
+            for v in p.state.needs() {
+                println!(
+                    "      needs more on {}: {}",
+                    v.dimension,
+                    out::safe(&v.need)
+                );
+            }
+        }
+    }
+    if !w.costs.is_empty() {
+        println!("  what this release's cuts cost:");
+        for c in &w.costs {
+            println!("    {}: {} → {} ({})", c.dimension, c.from, c.to, c.reason);
+        }
+    }
     println!();
     for e in &w.events {
         println!(
@@ -132,4 +168,38 @@ pub fn extend(n: &Node, me: &Caller, id: i64, until: &str) -> Result<u8> {
     n.extend_warning(me, id, until)?;
     println!("warning {id} now runs until {}", stamp(until));
     Ok(0)
+}
+
+pub fn withdraw(n: &Node, me: &Caller, id: i64, note: &str) -> Result<u8> {
+    n.withdraw_warning(me, id, note)?;
+    println!("warning {id} withdrawn; partners see its report revoked at their next fetch");
+    Ok(0)
+}
+
+/// `tearline warning reissue N REPORT`: a release of the updated report to
+/// the warning's audience that supersedes it.
+pub fn reissue(
+    n: &Node,
+    me: &Caller,
+    id: i64,
+    report: &std::path::Path,
+    format: tearline_node::reports::Format,
+    output: Option<&std::path::Path>,
+) -> Result<u8> {
+    let audience = n.warning(me, id)?.row.audience;
+    releases::release(n, me, report, &audience, format, output, Some(id))
+}
+
+/// `tearline warning source N`.
+pub fn source(n: &Node, me: &Caller, id: i64) -> Result<u8> {
+    match n.warning_source(me, id)? {
+        Some((_, text)) => {
+            print!("{text}");
+            Ok(0)
+        }
+        None => Err(Error::not_found(format!(
+            "the source of warning {id} is not kept (it was released by an older Tearline)"
+        ))
+        .into()),
+    }
 }

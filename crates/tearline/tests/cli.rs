@@ -819,19 +819,20 @@ fn a_release_whose_output_cannot_be_written_records_and_delivers_nothing() {
     let ex = repo().join("examples/embassy-warning.md");
     let dir = tempfile::tempdir().unwrap();
     let before = store_state(n.path());
-    // An existing directory, and a directory that does not exist.
-    for out in [
-        dir.path().to_path_buf(),
-        dir.path().join("missing/dir/out.md"),
-    ] {
-        let o = release_to_file(n.path(), &ex, "liaison", &out);
-        assert_eq!(o.status.code(), Some(3), "{}", err(&o));
-        assert!(
-            err(&o).contains("is a directory") || err(&o).contains("cannot write"),
-            "{}",
-            err(&o)
-        );
-    }
+    // An existing directory (bad input, exit 3), and a directory that does
+    // not exist (an I/O failure, exit 1, with its cause).
+    let o = release_to_file(n.path(), &ex, "liaison", dir.path());
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    assert!(err(&o).contains("is a directory"), "{}", err(&o));
+    let o = release_to_file(
+        n.path(),
+        &ex,
+        "liaison",
+        &dir.path().join("missing/dir/out.md"),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("cannot write"), "{}", err(&o));
+    assert!(err(&o).contains("caused by"), "{}", err(&o));
     assert_eq!(store_state(n.path()), before, "nothing recorded");
     let w = ok(&tl(n.path(), &["warnings", "--json"]));
     assert_eq!(w.trim(), "[]", "no warning opened");
@@ -854,7 +855,7 @@ fn the_two_person_rule_holds_at_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("liaison.md");
     let o = release_to_file(n.path(), &ex, "liaison", &out);
-    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(9), "held: {}", err(&o));
     assert!(err(&o).contains("request 1 waits"), "{}", err(&o));
     assert!(!out.exists(), "nothing released yet");
     let list: serde_json::Value =

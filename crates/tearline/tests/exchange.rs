@@ -167,7 +167,8 @@ fn a_warning_goes_out_and_its_responses_come_back() {
     let received: serde_json::Value =
         serde_json::from_str(&ok(&b, &["received", "sender", "--json"])).unwrap();
     assert_eq!(received.as_array().unwrap().len(), 1);
-    let rid = received[0]["id"].as_str().unwrap().to_string();
+    let rid = received[0]["report_id"].as_str().unwrap().to_string();
+    assert_eq!(received[0]["state"], "received");
     assert_eq!(received[0]["marking"], "TLP:AMBER");
 
     ok(

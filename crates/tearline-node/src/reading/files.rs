@@ -30,6 +30,10 @@ pub struct Doc {
     pub lang: Option<String>,
     /// Its text.
     pub text: String,
+    /// A warning window stated outside the text (a report's front matter,
+    /// a received warning's validity): first and last day, `YYYY-MM-DD`.
+    /// It stands in for any window read from the text.
+    pub window: Option<(Option<String>, String)>,
 }
 
 /// Why one document could not be read.
@@ -144,6 +148,14 @@ pub fn html_text(html: &str) -> String {
     out
 }
 
+/// The day (`YYYY-MM-DD`, UTC) of an RFC 3339 time or a date.
+fn day_of(v: &str) -> Option<String> {
+    match chrono::DateTime::parse_from_rfc3339(v) {
+        Ok(t) => Some(t.with_timezone(&chrono::Utc).format("%Y-%m-%d").to_string()),
+        Err(_) => parse_published(v).map(|d| d.to_string()),
+    }
+}
+
 /// Plain text of Markdown; a Tearline report loses its markings and span
 /// markup and gives its title and dates from the front matter.
 pub(crate) fn markdown_doc(source: &str, text: &str) -> Doc {
@@ -155,8 +167,10 @@ pub(crate) fn markdown_doc(source: &str, text: &str) -> Doc {
         published: None,
         lang: None,
         text: String::new(),
+        window: None,
     };
     let mut body = text;
+    let (mut from, mut until) = (None, None);
     if let Some(rest) = text.strip_prefix("---\n") {
         if let Some(end) = rest.find("\n---") {
             for line in rest[..end].lines() {
@@ -170,6 +184,8 @@ pub(crate) fn markdown_doc(source: &str, text: &str) -> Doc {
                         "lang" => doc.lang = Some(v),
                         "url" => doc.url = Some(v),
                         "id" => doc.id = Some(v),
+                        "valid_from" => from = day_of(&v),
+                        "valid_until" => until = day_of(&v),
                         _ => {}
                     }
                 }
@@ -177,6 +193,7 @@ pub(crate) fn markdown_doc(source: &str, text: &str) -> Doc {
             body = rest[end + 4..].trim_start_matches(['-', '\n']);
         }
     }
+    doc.window = until.map(|u| (from, u));
     let plain = MARKING.replace_all(body, |c: &regex::Captures| {
         c.get(1).map_or(String::new(), |m| m.as_str().to_string())
     });
@@ -381,6 +398,7 @@ fn one_document(path: &Path, source: &str, bytes: &[u8]) -> Vec<Result<Doc, DocE
                 published,
                 lang: None,
                 text: body,
+                window: None,
             }
         }
         "txt" | "text" | "" => Doc {
@@ -391,6 +409,7 @@ fn one_document(path: &Path, source: &str, bytes: &[u8]) -> Vec<Result<Doc, DocE
             published: None,
             lang: None,
             text,
+            window: None,
         },
         other => {
             return vec![Err(bad(
@@ -448,6 +467,7 @@ fn json_line(at: &str, line: &[u8]) -> Result<Doc, DocError> {
         published: j.published,
         lang: j.lang,
         text: body,
+        window: None,
     })
 }
 

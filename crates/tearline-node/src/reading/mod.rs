@@ -110,7 +110,18 @@ pub fn prepare(
         return Ok(None);
     }
     let ctx = context_of(doc);
-    let x = extract(&doc.text, &ctx);
+    let mut x = extract(&doc.text, &ctx);
+    // A window stated with the document (front matter, a received
+    // warning's validity) is the window; none is guessed from its text.
+    if let Some((from, until)) = &doc.window {
+        x.entities
+            .retain(|e| e.kind != tearline_extract::EntityKind::Window);
+        x.entities.push(tearline_extract::Entity::stated_window(
+            from.as_deref(),
+            until,
+            "the warning's stated validity",
+        ));
+    }
     let f = features(&x, ctx.published, &cfg);
     let decision = link(&StoreIndex(index), &f, &cfg)?;
     let extraction = serde_json::to_string(&x.entities)
@@ -182,14 +193,19 @@ pub fn report_doc(report: &Report, report_sha256: &str) -> Doc {
         .map(|p| p.plain_text())
         .collect::<Vec<_>>()
         .join("\n\n");
+    let day = |t: chrono::DateTime<chrono::FixedOffset>| {
+        t.with_timezone(&chrono::Utc).format("%Y-%m-%d").to_string()
+    };
+    let meta = report.meta();
     Doc {
         id: Some(report_document_id(report_sha256)),
         source: report.name().to_string(),
         url: None,
-        title: report.meta().title.clone(),
-        published: Some(stamp(report.meta().produced.with_timezone(&chrono::Utc))),
+        title: meta.title.clone(),
+        published: Some(stamp(meta.produced.with_timezone(&chrono::Utc))),
         lang: None,
         text,
+        window: meta.valid_until.map(|u| (meta.valid_from.map(day), day(u))),
     }
 }
 

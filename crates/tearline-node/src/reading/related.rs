@@ -34,18 +34,24 @@ pub struct RelatedDoc {
     pub warning: Option<RelatedWarning>,
 }
 
-/// A related document that was released as a warning.
+/// A related document that is a warning: released by this node, or
+/// received from a partner.
 #[derive(Debug, Serialize)]
 pub struct RelatedWarning {
-    /// The warning's number.
+    /// The warning's number (a received warning's number when
+    /// `received_from` is set).
     pub id: i64,
-    /// The audience it was released to.
+    /// The audience it was released to (empty for a received warning).
     pub audience: String,
+    /// The remote it was received from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_from: Option<String>,
     /// Its state.
     pub state: String,
     /// The end of its window.
     pub window_end: String,
-    /// The window is open, or ended within the last 30 days.
+    /// It is open and its window is open, ended within the last 30 days,
+    /// or is due for review.
     pub live: bool,
     /// The window in words.
     pub note: String,
@@ -88,37 +94,24 @@ impl Node {
                 (d, (s, names))
             })
             .collect();
-        ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(b.0.cmp(&a.0)));
-        // Warnings by the document their report was stored as.
-        let now = self.now();
-        let releases = self.store.releases()?;
-        let mut warnings: HashMap<String, Vec<RelatedWarning>> = HashMap::new();
-        for rec in self.store.warnings()? {
-            let Some(release) = releases.iter().find(|r| r.id == rec.id) else {
-                continue;
-            };
-            let w = tearline_lifecycle::apply::warning(&rec)?;
-            let end = w.window_end();
-            let state = w.state(now);
-            let ended_ago = (now - end).num_days();
-            let live = state.is_open() && (now < end || ended_ago <= 30);
-            let note = if now < end {
-                format!("window open, ends {}", end.format("%Y-%m-%d %H:%M UTC"))
-            } else {
-                format!("window ended {ended_ago} day(s) ago")
-            };
-            warnings
-                .entry(report_document_id(&release.release.report_sha256))
-                .or_default()
-                .push(RelatedWarning {
-                    id: rec.id,
-                    audience: rec.warning.audience.clone(),
-                    state: state.to_string(),
-                    window_end: stamp(end),
-                    live,
-                    note,
-                });
+        let warnings = self.warnings_by_document()?;
+        // Live warnings come first whatever their score and however many
+        // documents the store holds.
+        let mut live: HashMap<i64, ()> = HashMap::new();
+        for (id, w) in &warnings {
+            if w.live {
+                if let Some(seq) = self.store.document_seq(id)? {
+                    live.insert(seq, ());
+                }
+            }
         }
+        ranked.sort_by(|a, b| {
+            live.contains_key(&b.0)
+                .cmp(&live.contains_key(&a.0))
+                .then(b.1 .0.total_cmp(&a.1 .0))
+                .then(b.0.cmp(&a.0))
+        });
+        let mut warnings = warnings;
         let mut out = Vec::new();
         for (seq, (s, shared)) in ranked.into_iter().take(40) {
             let Some(d) = self.store.document(seq)? else {
@@ -127,9 +120,8 @@ impl Node {
             if own_id.as_deref() == Some(d.doc.id.as_str()) {
                 continue;
             }
-            let mut ws = warnings.remove(&d.doc.id).unwrap_or_default();
-            ws.sort_by_key(|w| std::cmp::Reverse(w.id));
             out.push(RelatedDoc {
+                warning: warnings.remove(&d.doc.id),
                 seq,
                 id: d.doc.id,
                 title: d.doc.title,
@@ -137,17 +129,65 @@ impl Node {
                 published: d.doc.published,
                 score: s,
                 shared,
-                warning: ws.into_iter().next(),
             });
             if out.len() == 15 {
                 break;
             }
         }
-        // Live warnings first, then by score.
-        out.sort_by(|a, b| {
-            let live = |r: &RelatedDoc| r.warning.as_ref().is_some_and(|w| w.live);
-            live(b).cmp(&live(a)).then(b.score.total_cmp(&a.score))
-        });
+        Ok(out)
+    }
+
+    /// The warnings known here — the node's own and those received from
+    /// partners — by the id of the document their report is stored as (the
+    /// newest warning of a report).
+    fn warnings_by_document(&self) -> Result<HashMap<String, RelatedWarning>> {
+        let now = self.now();
+        let live = |open: bool, due: bool, end: chrono::DateTime<chrono::Utc>| {
+            open && (now < end || due || (now - end).num_days() <= 30)
+        };
+        let note = |end: chrono::DateTime<chrono::Utc>| {
+            if now < end {
+                format!("window open, ends {}", end.format("%Y-%m-%d %H:%M UTC"))
+            } else {
+                format!("window ended {} day(s) ago", (now - end).num_days())
+            }
+        };
+        let mut out: HashMap<String, RelatedWarning> = HashMap::new();
+        let releases = self.store.releases()?;
+        for rec in self.store.warnings()? {
+            let Some(release) = releases.iter().find(|r| r.id == rec.id) else {
+                continue;
+            };
+            let w = tearline_lifecycle::apply::warning(&rec)?;
+            let (end, state) = (w.window_end(), w.state(now));
+            let due = state == tearline_lifecycle::State::ReviewDue;
+            out.entry(report_document_id(&release.release.report_sha256))
+                .or_insert(RelatedWarning {
+                    id: rec.id,
+                    audience: rec.warning.audience.clone(),
+                    received_from: None,
+                    state: state.to_string(),
+                    window_end: stamp(end),
+                    live: live(state.is_open(), due, end),
+                    note: note(end),
+                });
+        }
+        for rec in self.store.received_warnings()? {
+            let r = tearline_lifecycle::apply::received(&rec)?;
+            let (end, state) = (r.window_end(), r.state(now));
+            let due = state == tearline_lifecycle::receiver::RecvState::ReviewDue;
+            let doc =
+                crate::remotes::received_document_id(&rec.warning.remote, &rec.warning.report_id);
+            out.entry(doc).or_insert(RelatedWarning {
+                id: rec.id,
+                audience: String::new(),
+                received_from: Some(rec.warning.remote.clone()),
+                state: state.to_string(),
+                window_end: stamp(end),
+                live: live(state.is_open(), due, end),
+                note: note(end),
+            });
+        }
         Ok(out)
     }
 
