@@ -6,8 +6,12 @@
 // It signs in, writes a report with a RED portion and a generalised venue,
 // checks the public preview hides the one and substitutes the other, issues
 // the release to a partner's audience, sees the partner's fetch move the
-// warning on the board, lets the short window end and sees "review due",
-// closes the warning, checks roles, CSRF, labels and keyboard use, and
+// warning on the board, lets the short window end and sees "review due".
+// A second node, the partner, syncs the warning: its workbench shows the
+// review banner and the received board; its releaser records measures,
+// judges the warning's specificity and lifts the measures with a reason;
+// the sender's page shows the judgement. Then the sender closes the
+// warning, and the test checks roles, CSRF, labels and keyboard use, and
 // writes a screenshot of each main page under target/e2e/.
 
 import { spawn, execFileSync } from "node:child_process";
@@ -27,6 +31,10 @@ mkdirSync(shots, { recursive: true });
 const home = mkdtempSync(join(tmpdir(), "tearline-e2e-"));
 const run = (args, input) =>
   execFileSync(tl, ["--node", home, ...args], { input, encoding: "utf8" });
+// The partner's own node.
+const peer = mkdtempSync(join(tmpdir(), "tearline-e2e-peer-"));
+const runPeer = (args, input) =>
+  execFileSync(tl, ["--node", peer, ...args], { input, encoding: "utf8" });
 
 let step = 0;
 const say = (what) => console.log(`ok ${++step} - ${what}`);
@@ -42,20 +50,25 @@ const partnerOut = run(["partner", "add", "south", "--audience", "liaison"]);
 const partnerPassword = /password:\s+(\S+)/.exec(partnerOut)[1];
 const collection = /reads collection\s+(\S+)/.exec(partnerOut)[1];
 
-// ---- the server ------------------------------------------------------------
-const server = spawn(tl, ["--node", home, "serve", "--listen", "127.0.0.1:0"], {
-  stdio: ["ignore", "ignore", "pipe"],
-});
-const base = await new Promise((ok, fail) => {
-  let err = "";
-  server.stderr.on("data", (d) => {
-    err += d;
-    const m = /on (http:\/\/127\.0\.0\.1:\d+)\/taxii2\//.exec(err);
-    if (m) ok(m[1]);
+// ---- the servers -----------------------------------------------------------
+const servers = [];
+async function serve(node) {
+  const server = spawn(tl, ["--node", node, "serve", "--listen", "127.0.0.1:0"], {
+    stdio: ["ignore", "ignore", "pipe"],
   });
-  server.on("exit", (code) => fail(new Error(`tearline serve exited (${code}): ${err}`)));
-  setTimeout(() => fail(new Error(`tearline serve did not start: ${err}`)), 15000);
-});
+  servers.push(server);
+  return new Promise((ok, fail) => {
+    let err = "";
+    server.stderr.on("data", (d) => {
+      err += d;
+      const m = /on (http:\/\/127\.0\.0\.1:\d+)\/taxii2\//.exec(err);
+      if (m) ok(m[1]);
+    });
+    server.on("exit", (code) => fail(new Error(`tearline serve exited (${code}): ${err}`)));
+    setTimeout(() => fail(new Error(`tearline serve did not start: ${err}`)), 15000);
+  });
+}
+const base = await serve(home);
 
 const browser = await chromium.launch({
   executablePath: browserPath,
@@ -85,16 +98,27 @@ async function labelled() {
   assert.deepEqual(unlabelled, [], `unlabelled controls on ${page.url()}`);
 }
 
-async function signIn(user) {
-  await page.goto(`${base}/ui/warnings`);
-  assert.match(page.url(), /\/ui\/login\?next=\/ui\/warnings$/);
-  await labelled();
-  // From the keyboard only: the name field has focus.
-  await page.keyboard.type(user.name);
-  await page.keyboard.press("Tab");
-  await page.keyboard.type(user.password);
-  await page.keyboard.press("Enter");
-  await page.waitForURL(`${base}/ui/warnings`);
+async function signIn(user, p = page, at = base) {
+  await p.goto(`${at}/ui/warnings`);
+  assert.match(p.url(), /\/ui\/login\?next=\/ui\/warnings$/);
+  if (p === page) {
+    await labelled();
+    // From the keyboard only: the name field has focus.
+    await p.keyboard.type(user.name);
+    await p.keyboard.press("Tab");
+    await p.keyboard.type(user.password);
+    await p.keyboard.press("Enter");
+  } else {
+    await p.fill("#name", user.name);
+    await p.fill("#password", user.password);
+    await p.click("button[type=submit]");
+  }
+  await p.waitForURL(`${at}/ui/warnings`);
+}
+
+// Submits a form that posts and redirects back to the same page.
+async function submit(p, selector) {
+  await Promise.all([p.waitForNavigation(), p.click(selector)]);
 }
 
 const iso = (t) => new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -218,7 +242,66 @@ valid_until: ${iso(windowEnd)}
   await shot("warning");
   say("when the window ends the warning moves to review due, with its SVG timeline");
 
-  // 8. A releaser closes it with an outcome.
+  // 8. The partner's node syncs: its workbench shows the warning under
+  // review due, with a banner on every page.
+  execFileSync(tl, ["init", peer, "--name", "Partner node"], { encoding: "utf8" });
+  const PEER = { name: "pia", password: "partner releaser pass" };
+  runPeer(["user", "add", PEER.name, "--role", "releaser", "--password-stdin"], PEER.password + "\n");
+  runPeer(["remote", "add", "sender", base, "--user", "south", "--password", partnerPassword]);
+  assert.match(runPeer(["sync", "sender"]), /1 new warning\(s\) received/);
+  const peerBase = await serve(peer);
+  // Its own browser context: cookies do not tell ports apart.
+  const peerContext = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
+  const peerPage = await peerContext.newPage();
+  peerPage.on("pageerror", (e) => failures.push(`script error: ${e.message}`));
+  await signIn(PEER, peerPage, peerBase);
+  assert.match(await peerPage.textContent("#review-banner"), /1 received warning due for review/);
+  await peerPage.click("#review-banner a");
+  await peerPage.waitForURL(`${peerBase}/ui/received`);
+  const recvDue = peerPage.locator('section[data-state="review due"] .card');
+  assert.equal(await recvDue.count(), 1);
+  assert.match(await recvDue.textContent(), /Threat to a concert venue/);
+  await peerPage.screenshot({ path: join(shots, "received-board.png"), fullPage: true });
+  say("the partner's workbench shows the received warning under review due, with a banner");
+
+  // 9. The partner records measures, judges the specificity and lifts the
+  // measures with a reason.
+  await peerPage.click('section[data-state="review due"] .card a');
+  await peerPage.waitForURL(/\/ui\/received\/1$/);
+  await peerPage.fill("#measures-text", "guards at the city's large concert venues");
+  await submit(peerPage, "button:has-text(\"Record measures\")");
+  assert.match(await peerPage.textContent(".flash.ok"), /measures recorded/);
+  await peerPage.check("#j-who-enough");
+  await peerPage.check("#j-when-enough");
+  await peerPage.check("#j-where-need");
+  await peerPage.fill("#j-where-what", "which venue");
+  await submit(peerPage, "#judge-button");
+  assert.match(await peerPage.textContent(".flash.ok"), /judge recorded/);
+  assert.equal(await peerPage.isChecked("#j-where-need"), true, "the form shows the judgement sent");
+  await peerPage.fill("#lift-reason", "the event passed without incident");
+  await submit(peerPage, "button:has-text(\"Lift measures\")");
+  assert.match(await peerPage.textContent(".state"), /closed/);
+  assert.equal(await peerPage.locator("#review-banner").count(), 0, "no banner once decided");
+  const unlabelledPeer = await peerPage.$$eval(
+    "input:not([type=hidden]), select, textarea",
+    (els) => els.filter((e) => e.labels.length === 0).map((e) => e.outerHTML),
+  );
+  assert.deepEqual(unlabelledPeer, []);
+  await peerPage.screenshot({ path: join(shots, "received-warning.png"), fullPage: true });
+  runPeer(["sync", "sender"]);
+  say("the partner records measures, judges 'where: need more' and lifts the measures with a reason");
+
+  // 10. The sender's page shows the partner's judgement and decision.
+  await page.reload();
+  const senderView = await page.textContent("main");
+  assert.match(senderView, /which venue/);
+  assert.match(senderView, /south/);
+  assert.match(senderView, /the event passed without incident/);
+  assert.equal(await page.locator("#reissue-button").count(), 1, "the sender is offered a re-issue");
+  await shot("warning-judged");
+  say("the sender sees the partner's judgement and decision, and is offered a re-issue");
+
+  // 11. A releaser closes it with an outcome.
   await page.selectOption("#outcome", "not-confirmed");
   await page.fill("#note", "no attack; venue security reinforced");
   await page.click("text=Close warning");
@@ -226,7 +309,7 @@ valid_until: ${iso(windowEnd)}
   assert.match(await page.textContent(".state"), /closed \(not-confirmed\)/);
   say("close the warning with its outcome");
 
-  // 9. Cases, partners and the audit log.
+  // 12. Cases, partners and the audit log.
   await page.goto(`${base}/ui/cases`);
   await page.click("text=case 1");
   await page.waitForURL(/\/ui\/cases\/1$/);
@@ -249,7 +332,7 @@ valid_until: ${iso(windowEnd)}
   await shot("audit");
   say("case page, partners with last contact, audit log verified");
 
-  // 10. An analyst may not release outside internal; forms need the CSRF token.
+  // 13. An analyst may not release outside internal; forms need the CSRF token.
   await page.click("text=Sign out");
   await page.waitForURL(/\/ui\/login$/);
   await signIn(ANALYST);
@@ -270,7 +353,7 @@ valid_until: ${iso(windowEnd)}
   assert.equal(forged, 403);
   say("an analyst cannot release outside internal; a forged CSRF token is refused");
 
-  // 11. Signed out, pages go to sign-in.
+  // 14. Signed out, pages go to sign-in.
   await page.click("text=Sign out");
   await page.goto(`${base}/ui/cases`);
   assert.match(page.url(), /\/ui\/login/);
@@ -280,6 +363,7 @@ valid_until: ${iso(windowEnd)}
   console.log(`all ${step} steps passed; screenshots in ${shots}`);
 } finally {
   await browser.close();
-  server.kill("SIGINT");
+  for (const s of servers) s.kill("SIGINT");
   rmSync(home, { recursive: true, force: true });
+  rmSync(peer, { recursive: true, force: true });
 }

@@ -163,7 +163,9 @@ impl Node {
         let store = open_store(dir)?;
         let operator = Caller::operator("tearline");
         let info = migrate(dir, &*store, &settings, &legacy, &clock)?;
-        Node::assemble(dir, settings, store, info, &operator, clock)
+        let node = Node::assemble(dir, settings, store, info, &operator, clock)?;
+        node.start_channels()?;
+        Ok(node)
     }
 
     fn assemble(

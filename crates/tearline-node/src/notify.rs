@@ -262,13 +262,17 @@ impl Node {
 
     /// Sends what is pending on every configured channel: the events in
     /// the audit log since each channel's last run, and reminders of
-    /// windows about to end. A failing channel keeps its place.
+    /// windows about to end. Reviews that fell due since anyone last
+    /// looked are recorded first, so the clock alone is enough to be told.
+    /// A failing channel keeps its place.
     pub fn notify(&self, _caller: &Caller) -> Result<Sent> {
         let mut sent = Sent::default();
         let channels = self.channels();
         if channels.is_empty() {
             return Ok(sent);
         }
+        self.review_tick()?;
+        self.received_tick()?;
         let ending = self.windows_ending()?;
         for ch in &channels {
             match self.notify_channel(ch, &ending) {
@@ -279,18 +283,28 @@ impl Node {
         Ok(sent)
     }
 
+    /// Gives each newly configured channel its place in the audit log:
+    /// the head when the node is first opened with it, so it is told what
+    /// happens from then on (the sync of that same command included) and
+    /// not the whole history.
+    pub(crate) fn start_channels(&self) -> Result<()> {
+        for ch in self.channels() {
+            let key = ch.key();
+            if self.store.cursor(&key)?.is_none() {
+                let head = self.store.audit_head()?.map_or(0, |(s, _)| s);
+                self.store.set_cursor(&key, &head.to_string())?;
+            }
+        }
+        Ok(())
+    }
+
     fn notify_channel(&self, ch: &Channel<'_>, ending: &[(String, Notice)]) -> Result<usize> {
         let key = ch.key();
         let node = self.info.name.clone();
         let mut delivered = 0;
-        // A new channel starts from now: it is not sent the whole history.
         let mut after = match self.store.cursor(&key)?.and_then(|c| c.parse::<i64>().ok()) {
             Some(a) => a,
-            None => {
-                let head = self.store.audit_head()?.map_or(0, |(s, _)| s);
-                self.store.set_cursor(&key, &head.to_string())?;
-                head
-            }
+            None => self.store.audit_head()?.map_or(0, |(s, _)| s),
         };
         loop {
             let entries = self.store.audit_since(after, 200)?;

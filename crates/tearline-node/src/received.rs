@@ -256,7 +256,7 @@ impl Node {
     }
 
     /// Records "review due" for received warnings whose review date passed.
-    fn received_tick(&self) -> Result<()> {
+    pub(crate) fn received_tick(&self) -> Result<()> {
         tick_received(&*self.store, self.now())?;
         Ok(())
     }

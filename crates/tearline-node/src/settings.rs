@@ -197,36 +197,41 @@ pub fn write(dir: &Path, settings: &Settings) -> Result<()> {
     atomic_write(&dir.join(SETTINGS), format!("{header}{text}").as_bytes())
 }
 
-fn check(s: &Settings) -> std::result::Result<(), &'static str> {
+fn check(s: &Settings) -> std::result::Result<(), String> {
     let x = &s.exchange;
     if x.page_size == 0 || x.page_size > 10_000 {
-        return Err("[exchange] page_size must be between 1 and 10000");
+        return Err("[exchange] page_size must be between 1 and 10000".into());
     }
     if x.max_content_length < 1024 {
-        return Err("[exchange] max_content_length must be at least 1024 bytes");
+        return Err("[exchange] max_content_length must be at least 1024 bytes".into());
     }
     if !(x.rate_per_second > 0.0 && x.burst >= 1.0) {
-        return Err("[exchange] rate_per_second must be above 0 and burst at least 1");
+        return Err("[exchange] rate_per_second must be above 0 and burst at least 1".into());
     }
     let w = &s.workbench;
     if w.session_idle_minutes == 0 || w.session_max_hours == 0 {
-        return Err("[workbench] session_idle_minutes and session_max_hours must be at least 1");
+        return Err(
+            "[workbench] session_idle_minutes and session_max_hours must be at least 1".into(),
+        );
     }
-    let known = |events: &[String]| {
-        events
-            .iter()
-            .all(|e| crate::notify::EVENTS.contains(&e.as_str()))
+    let unknown = |table: &str, events: &[String]| match events
+        .iter()
+        .find(|e| !crate::notify::EVENTS.contains(&e.as_str()))
+    {
+        Some(e) => Err(format!(
+            "{table} events: unknown event `{e}`; expected {}",
+            crate::notify::EVENTS.join(", ")
+        )),
+        None => Ok(()),
     };
     for h in &s.notify.webhooks {
         if !(h.url.starts_with("http://") || h.url.starts_with("https://")) {
-            return Err("[[notify.webhook]] url must start with http:// or https://");
+            return Err("[[notify.webhook]] url must start with http:// or https://".into());
         }
         if h.secret.len() < 16 {
-            return Err("[[notify.webhook]] secret must be at least 16 characters");
+            return Err("[[notify.webhook]] secret must be at least 16 characters".into());
         }
-        if !known(&h.events) {
-            return Err("[[notify.webhook]] events: expected received, window-ending, review-due, judgement, sender-change or late");
-        }
+        unknown("[[notify.webhook]]", &h.events)?;
     }
     for e in &s.notify.emails {
         if e.smtp
@@ -234,14 +239,12 @@ fn check(s: &Settings) -> std::result::Result<(), &'static str> {
             .and_then(|(_, p)| p.parse::<u16>().ok())
             .is_none()
         {
-            return Err("[[notify.email]] smtp must be host:port");
+            return Err("[[notify.email]] smtp must be host:port".into());
         }
         if e.to.is_empty() || !e.from.contains('@') || e.to.iter().any(|t| !t.contains('@')) {
-            return Err("[[notify.email]] needs a from address and at least one to address");
+            return Err("[[notify.email]] needs a from address and at least one to address".into());
         }
-        if !known(&e.events) {
-            return Err("[[notify.email]] events: expected received, window-ending, review-due, judgement, sender-change or late");
-        }
+        unknown("[[notify.email]]", &e.events)?;
     }
     Ok(())
 }

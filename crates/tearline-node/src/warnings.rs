@@ -209,11 +209,15 @@ pub fn describe(kind: &EventKind) -> (String, String) {
             until,
             text,
         } => {
-            let until = until.map_or(String::new(), |u| format!(" until {}", stamp(u)));
-            (
-                format!("decision: {partner}"),
-                format!("{partner}: measures {decision}{until}: {text}"),
-            )
+            // A partner's note says the decision in its own words
+            // ("measures lifted: …"); without a note, the decision is shown.
+            let what = if text.trim().is_empty() {
+                let until = until.map_or(String::new(), |u| format!(" until {}", stamp(u)));
+                format!("measures {decision}{until}")
+            } else {
+                text.clone()
+            };
+            (format!("decision: {partner}"), format!("{partner}: {what}"))
         }
         EventKind::Late {
             partner,
@@ -253,7 +257,7 @@ enum Revision {
 
 impl Node {
     /// Records "review due" for every warning whose window has ended.
-    fn review_tick(&self) -> Result<()> {
+    pub(crate) fn review_tick(&self) -> Result<()> {
         tick(&*self.store, self.now())?;
         Ok(())
     }

@@ -112,6 +112,9 @@ pub fn timeline(title: &str, marks: &[Mark]) -> String {
         esc(title),
         w - pad
     );
+    // Label rows, as offsets from the axis: above, below, then outwards.
+    const ROWS: [f64; 6] = [-14.0, 22.0, -28.0, 36.0, -42.0, 50.0];
+    let mut rows: [Vec<(f64, f64)>; 6] = Default::default();
     let mut n = 0;
     for (m, word) in marks.iter().zip(&words) {
         let mx = x(m.at);
@@ -131,15 +134,6 @@ pub fn timeline(title: &str, marks: &[Mark]) -> String {
                 );
             }
             _ => {
-                // Labels alternate above and below the axis, and step
-                // outwards, so that close events stay readable.
-                let up = n % 2 == 0;
-                let step = ((n / 2) % 2) as f64 * 14.0;
-                let ly = if up {
-                    axis - 14.0 - step
-                } else {
-                    axis + 22.0 + step
-                };
                 let anchor = if mx < w * 0.2 {
                     "start"
                 } else if mx > w * 0.8 {
@@ -147,6 +141,25 @@ pub fn timeline(title: &str, marks: &[Mark]) -> String {
                 } else {
                     "middle"
                 };
+                // Each label takes the first row, above or below the axis
+                // and stepping outwards, where it overlaps no label placed
+                // before it, so that close events stay readable.
+                let width = m.label.chars().count() as f64 * 6.2;
+                let span = match anchor {
+                    "start" => (mx, mx + width),
+                    "end" => (mx - width, mx),
+                    _ => (mx - width / 2.0, mx + width / 2.0),
+                };
+                let free = |row: usize| {
+                    rows[row]
+                        .iter()
+                        .all(|&(a, b): &(f64, f64)| span.1 + 4.0 <= a || b + 4.0 <= span.0)
+                };
+                let row = (0..ROWS.len())
+                    .find(|&r| free(r))
+                    .unwrap_or_else(|| n % ROWS.len());
+                rows[row].push(span);
+                let ly = axis + ROWS[row];
                 let shape = if m.kind == "sender" {
                     format!(
                         r#"<rect x="{:.1}" y="{}" width="10" height="10" fill="{SENDER}">"#,

@@ -240,6 +240,19 @@ pub fn sync(n: &Node, me: &Caller, name: &str) -> Result<u8> {
             out::safe(m)
         );
     }
+    // What the sync brought is announced at once; a channel that fails is
+    // tried again later and does not fail the sync.
+    match n.notify(me) {
+        Ok(sent) => {
+            if sent.delivered > 0 {
+                println!("{} notification(s) sent", sent.delivered);
+            }
+            for f in &sent.failed {
+                eprintln!("warning: {f} (tried again next time)");
+            }
+        }
+        Err(e) => eprintln!("warning: notifications were not sent: {e}"),
+    }
     Ok(0)
 }
 

@@ -10,6 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
 const AUDIENCES: [&str; 5] = [
     "internal",
     "liaison",
@@ -665,14 +667,7 @@ fn partners_get_credentials_once_and_releases_reach_their_collection() {
 }
 
 fn tl_at(node: &Path, now: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tearline"))
-        .arg("--node")
-        .arg(node)
-        .args(args)
-        .env("TEARLINE_NOW", now)
-        .env("TEARLINE_ACTOR", "desk")
-        .output()
-        .unwrap()
+    common::run_at(node, Some(now), args)
 }
 
 #[test]

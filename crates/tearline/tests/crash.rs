@@ -1,10 +1,9 @@
 //! `tearline serve` killed with SIGKILL while receiving 10,000 objects
 //! loses nothing it answered 202 for, and keeps no partial envelope.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,37 +11,17 @@ use std::time::{Duration, Instant};
 const ENVELOPES: usize = 100;
 const PER_ENVELOPE: usize = 100;
 
+mod common;
+use common::credential;
+
 fn tl(node: &Path, args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_tearline"))
-        .arg("--node")
-        .arg(node)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    common::ok_at(node, None, args)
 }
 
 /// Starts the server on a free port; returns it and its address.
-fn serve(node: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tearline"))
-        .arg("--node")
-        .arg(node)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .unwrap_or_else(|| panic!("no address in `{line}`"))
-        .to_string();
-    (child, addr)
+fn serve(node: &Path) -> (common::Server, String) {
+    let (server, url) = common::serve(node, None, "127.0.0.1:0");
+    (server, url.trim_start_matches("http://").to_string())
 }
 
 /// One HTTP/1.1 request; returns the status and body.
@@ -91,12 +70,7 @@ fn sigkill_while_receiving_loses_nothing_acknowledged() {
     let node = dir.path().join("node");
     tl(&node, &["init"]);
     let creds = tl(&node, &["partner", "add", "north", "--audience", "liaison"]);
-    let token = creds
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("token:"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let token = credential(&creds, "token");
     let inbox = creds
         .lines()
         .find_map(|l| l.trim().strip_prefix("writes to inbox"))
@@ -135,8 +109,8 @@ fn sigkill_while_receiving_loses_nothing_acknowledged() {
     {
         std::thread::sleep(Duration::from_millis(5));
     }
-    server.kill().unwrap(); // SIGKILL
-    server.wait().unwrap();
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
     let answered = poster.join().unwrap();
     assert!(
         !answered.is_empty() && answered.len() < ENVELOPES,
@@ -148,7 +122,7 @@ fn sigkill_while_receiving_loses_nothing_acknowledged() {
         "killed after {} of {ENVELOPES} envelopes were answered 202",
         answered.len()
     );
-    let (mut server, addr) = serve(&node);
+    let (server, addr) = serve(&node);
     let mut present = std::collections::HashMap::<usize, usize>::new();
     let mut next: Option<String> = None;
     loop {
@@ -176,8 +150,7 @@ fn sigkill_while_receiving_loses_nothing_acknowledged() {
         }
         next = v["next"].as_str().map(str::to_string);
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
     for n in &answered {
         assert_eq!(
             present.get(n),

@@ -2,82 +2,40 @@
 //! TAXII 2.1: issue → fetch → acknowledge → measures → feedback → visible
 //! at the sender; a tampered object is refused and named.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+mod common;
+use common::{credential, Server};
+
 fn run(node: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tearline"))
-        .arg("--node")
-        .arg(node)
-        .args(args)
-        .env("TEARLINE_ACTOR", "desk")
-        .output()
-        .unwrap()
+    common::run_at(node, None, args)
 }
 
 fn ok(node: &Path, args: &[&str]) -> String {
-    let o = run(node, args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    common::ok_at(node, None, args)
 }
 
 fn serve(node: &Path) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tearline"))
-        .arg("--node")
-        .arg(node)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    let mut log = BufReader::new(child.stderr.take().unwrap());
-    log.read_line(&mut line).unwrap();
-    // Keep reading the server's log so that it never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
-    let url = line
-        .split("on ")
-        .nth(1)
-        .and_then(|r| r.split("/taxii2/").next())
-        .unwrap()
-        .to_string();
-    (Server(child), url)
+    common::serve(node, None, "127.0.0.1:0")
 }
 
 /// Adds partner `north` of `liaison`; its password.
 fn north(a: &Path) -> String {
-    let creds = ok(a, &["partner", "add", "north", "--audience", "liaison"]);
-    creds
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("password:"))
-        .unwrap()
-        .trim()
-        .to_string()
+    credential(
+        &ok(a, &["partner", "add", "north", "--audience", "liaison"]),
+        "password",
+    )
 }
 
 /// A sender with a 48-hour warning released to `liaison` and running, and
 /// a receiver registered there as partner `north` that verifies signatures.
 fn pair(dir: &Path) -> (PathBuf, PathBuf, Server) {
-    let (a, b) = (dir.join("sender"), dir.join("receiver"));
-    ok(&a, &["init", "--name", "Sender"]);
-    ok(&b, &["init", "--name", "Receiver"]);
+    let (a, b) = common::two_nodes(dir, None);
     // A window around the present, so the warning is open.
     let now = chrono::Utc::now();
     let report = std::fs::read_to_string(repo().join("examples/embassy-warning.md"))
@@ -109,24 +67,7 @@ fn pair(dir: &Path) -> (PathBuf, PathBuf, Server) {
             dir.join("out.md").to_str().unwrap(),
         ],
     );
-    let password = north(&a);
-    let key = ok(&a, &["key", "export"]).trim().to_string();
-    let (server, url) = serve(&a);
-    ok(
-        &b,
-        &[
-            "remote",
-            "add",
-            "sender",
-            &url,
-            "--user",
-            "north",
-            "--password",
-            &password,
-            "--key",
-            &key,
-        ],
-    );
+    let (server, _) = common::pair_up(&a, &b, None, true);
     (a, b, server)
 }
 
@@ -306,12 +247,7 @@ fn exchange_settings_in_the_config_reach_the_server() {
         .replace("rate_per_second = 100.0", "rate_per_second = 0.001");
     std::fs::write(&cfg, text).unwrap();
     let creds = ok(&a, &["partner", "add", "north", "--audience", "liaison"]);
-    let token = creds
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("token:"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let token = credential(&creds, "token");
     let (_server, url) = serve(&a);
     let status = |_: usize| {
         ureq::get(&format!("{url}/api/"))

@@ -2,7 +2,9 @@
 //! `case`, `eval`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -206,15 +208,7 @@ fn bad_documents_are_named_and_the_rest_is_stored() {
 }
 
 fn tl_at(node: &Path, now: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tearline"))
-        .arg("--node")
-        .arg(node)
-        .args(args)
-        .env("TEARLINE_NOW", now)
-        .env("TEARLINE_ACTOR", "tester")
-        .env_remove("TEARLINE_HOME")
-        .output()
-        .expect("run tearline")
+    common::run_at(node, Some(now), args)
 }
 
 #[test]
@@ -268,16 +262,6 @@ fn related_lists_the_warning_on_the_same_threat_while_it_is_live() {
         .contains("Islamic State Khorasan Province"));
     assert!(r.iter().any(|d| d["id"] == "near"));
     assert!(!r.iter().any(|d| d["id"] == "far"), "{r:?}");
-    // Forty days after the window: still listed, no longer flagged.
-    let r = related("2026-05-01T09:00:00Z");
-    let w = r
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| !d["warning"].is_null())
-        .unwrap()
-        .clone();
-    assert_eq!(w["warning"]["live"], false, "{w}");
     // `check` carries the same section.
     let o = tl_at(
         &node,
@@ -290,4 +274,33 @@ fn related_lists_the_warning_on_the_same_threat_while_it_is_live() {
         out(&o)
     );
     assert!(out(&o).contains("** warning 1 to public"), "{}", out(&o));
+    // Forty days after the window, nobody has decided: the warning is due
+    // for review, and still flagged — a lapsed window is not an answer.
+    let warning_of = |now: &str| {
+        related(now)
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| !d["warning"].is_null())
+            .unwrap()
+            .clone()
+    };
+    let w = warning_of("2026-05-01T09:00:00Z");
+    assert_eq!(
+        (
+            w["warning"]["live"].as_bool(),
+            w["warning"]["state"].as_str()
+        ),
+        (Some(true), Some("review due")),
+        "{w}"
+    );
+    // Closed, it is still listed but no longer flagged.
+    let o = tl_at(
+        &node,
+        "2026-05-01T09:00:00Z",
+        &["warning", "close", "1", "--outcome", "not-confirmed"],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let w = warning_of("2026-05-01T09:00:00Z");
+    assert_eq!(w["warning"]["live"], false, "{w}");
 }
