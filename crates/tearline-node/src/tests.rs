@@ -332,3 +332,92 @@ fn a_log_cut_short_before_the_move_is_still_detected() {
     assert!(e.message().contains("entry 5"), "{}", e.message());
     assert!(!d.join("audit.head").exists());
 }
+
+#[test]
+fn a_released_warning_takes_its_window_from_the_front_matter_not_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path());
+    let me = Caller::operator("ana");
+    // The text speaks loosely of three days; the front matter states the
+    // window, and that is the only window the case's facts hold.
+    let path = dir.path().join("warning.md");
+    std::fs::write(
+        &path,
+        "---\ntitle: Threat to concerts\nproduced: 2026-03-20T08:00:00Z\nvalid_from: 2026-03-20T08:00:00Z\nvalid_until: 2026-03-22T08:00:00Z\n---\n\n\
+         (TLP:CLEAR) Extremists linked to [Wilayat Khorasan]{actor} may attack [concerts]{target} in [Moscow]{place} over the next 72 hours, between 21 and 24 March.\n",
+    )
+    .unwrap();
+    let (report, src) = read_report(&path).unwrap();
+    let Released::Issued(_) = n.release(&me, &input(&report, &src, "public")).unwrap() else {
+        panic!()
+    };
+    let case = n.cases().unwrap()[0].id;
+    let facts = n.case(case).unwrap().facts;
+    let window: Vec<_> = facts
+        .iter()
+        .filter(|f| f.fact.contains("window"))
+        .flat_map(|f| f.claims.iter())
+        .collect();
+    assert_eq!(window.len(), 1, "{facts:?}");
+    assert!(
+        window[0].value.contains("2026-03-20") && window[0].value.contains("2026-03-22"),
+        "{window:?}"
+    );
+    assert!(facts.iter().all(|f| !f.conflict), "{facts:?}");
+}
+
+#[test]
+fn a_live_warning_ranks_first_however_many_documents_share_its_group_and_city() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path());
+    let me = Caller::operator("ana");
+    let path = dir.path().join("warning.md");
+    std::fs::write(
+        &path,
+        "---\ntitle: Threat to concerts\nproduced: 2026-03-20T08:00:00Z\nvalid_from: 2026-03-20T08:00:00Z\nvalid_until: 2026-03-22T08:00:00Z\n---\n\n\
+         (TLP:CLEAR) [Wilayat Khorasan]{actor} may attack [concerts]{target} in [Moscow]{place} in the next 48 hours.\n",
+    )
+    .unwrap();
+    let (report, src) = read_report(&path).unwrap();
+    let Released::Issued(_) = n.release(&me, &input(&report, &src, "public")).unwrap() else {
+        panic!()
+    };
+    // Months of news: a fifth of it on the same group in the same city
+    // (so common that the group and the city no longer distinguish
+    // anything), all of it newer than the warning, and the rest on other
+    // attacks elsewhere.
+    let others = [
+        ("Boko Haram", "Maiduguri", "a market"),
+        ("al-Shabaab", "Mogadishu", "a hotel"),
+        ("Hamas", "Jerusalem", "a bus stop"),
+        ("the Taliban", "Kabul", "a mosque"),
+    ];
+    let mut lines = String::new();
+    for i in 0..400 {
+        let day = format!("2026-03-{:02}", 21 + i % 8);
+        let text = if i % 5 == 0 {
+            format!("Supporters of Wilayat Khorasan in Moscow were detained on {day}, police said; concerts went ahead (report {i}).")
+        } else {
+            let (g, c, t) = others[i % 4];
+            format!("{g} fighters attacked {t} in {c} on {day}, killing {} people, officials said (report {i}).", 3 + i % 40)
+        };
+        lines.push_str(
+            &serde_json::json!({"id": format!("news-{i}"), "published": day, "text": text})
+                .to_string(),
+        );
+        lines.push('\n');
+    }
+    let news = dir.path().join("news.jsonl");
+    std::fs::write(&news, lines).unwrap();
+    let s = n.ingest(&me, &[news], None, &mut |_| {}).unwrap();
+    assert_eq!(s.stored, 400, "{s:?}");
+    let related = n
+        .related_text(
+            "draft.md",
+            b"---\ntitle: Note\nproduced: 2026-03-29T08:00:00Z\n---\n\n(TLP:AMBER) [ISIS-K]{actor} cells in [Moscow]{place} discussed a concert venue.\n",
+        )
+        .unwrap();
+    let first = related.first().expect("something related");
+    let w = first.warning.as_ref().expect("the warning comes first");
+    assert!(w.live, "{first:?}");
+}

@@ -1,7 +1,7 @@
 //! What the node already holds on the same threat as a draft: stored
 //! documents and warnings sharing distinctive entities with it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -83,6 +83,34 @@ impl Node {
                 s.1.push(key.clone());
             }
         }
+        // Live warnings are scored from their own keys: no cap on the
+        // postings read per key, and no key too common to count, keeps one
+        // out, however many documents the store holds on the same group or
+        // city. A common key adds little to the score but still counts as
+        // shared.
+        let warnings = self.warnings_by_document()?;
+        let mut live: HashSet<i64> = HashSet::new();
+        for (id, w) in &warnings {
+            if !w.live {
+                continue;
+            }
+            let Some(seq) = self.store.document_seq(id)? else {
+                continue;
+            };
+            live.insert(seq);
+            let Some(stored) = self.store.document(seq)? else {
+                continue;
+            };
+            let mut s = (0.0, Vec::new());
+            for key in f.keys.iter().filter(|k| stored.doc.keys.contains(k)) {
+                let df = self.store.key_df(key)?;
+                s.0 += tearline_fuse::key_weight(key, df, n, &cfg).unwrap_or(0.1);
+                s.1.push(key.clone());
+            }
+            if !s.1.is_empty() {
+                score.insert(seq, s);
+            }
+        }
         let mut ranked: Vec<(i64, (f64, Vec<String>))> = score
             .into_iter()
             .filter(|(_, (_, shared))| tearline_fuse::shares_enough(shared))
@@ -94,20 +122,10 @@ impl Node {
                 (d, (s, names))
             })
             .collect();
-        let warnings = self.warnings_by_document()?;
-        // Live warnings come first whatever their score and however many
-        // documents the store holds.
-        let mut live: HashMap<i64, ()> = HashMap::new();
-        for (id, w) in &warnings {
-            if w.live {
-                if let Some(seq) = self.store.document_seq(id)? {
-                    live.insert(seq, ());
-                }
-            }
-        }
+        // Live warnings come first whatever their score.
         ranked.sort_by(|a, b| {
-            live.contains_key(&b.0)
-                .cmp(&live.contains_key(&a.0))
+            live.contains(&b.0)
+                .cmp(&live.contains(&a.0))
                 .then(b.1 .0.total_cmp(&a.1 .0))
                 .then(b.0.cmp(&a.0))
         });
