@@ -70,6 +70,9 @@ pub struct Config {
     pub rate_per_second: f64,
     /// Requests a partner may make in a burst.
     pub burst: f64,
+    /// The key that seals paging tokens (`next`). Processes serving one
+    /// node share it, so a token from one is good at another.
+    pub paging_key: [u8; 32],
 }
 
 impl Default for Config {
@@ -80,8 +83,69 @@ impl Default for Config {
             page_size: 1000,
             rate_per_second: 100.0,
             burst: 200.0,
+            paging_key: random_key(),
         }
     }
+}
+
+/// A fresh random key (a process that is not told a key seals tokens that
+/// only it can open).
+fn random_key() -> [u8; 32] {
+    let mut k = [0u8; 32];
+    if getrandom::getrandom(&mut k).is_err() {
+        // Without randomness the tokens are still sealed and checked, but
+        // predictable; the node always passes its own key.
+        k = *b"tearline paging tokens, no rng!!";
+    }
+    k
+}
+
+/// Seals a position in a collection as an opaque `next` token: XChaCha20-
+/// Poly1305 under the paging key, bound to the collection, so that a token
+/// says nothing about other collections and is good for this one only.
+fn seal_next(key: &[u8; 32], collection: &str, seq: i64) -> String {
+    use base64::Engine;
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+    use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+    let cipher = XChaCha20Poly1305::new(key.into());
+    let mut nonce = [0u8; 24];
+    let _ = getrandom::getrandom(&mut nonce);
+    let sealed = cipher
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: &seq.to_be_bytes(),
+                aad: collection.as_bytes(),
+            },
+        )
+        .unwrap_or_default();
+    let mut out = nonce.to_vec();
+    out.extend(sealed);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
+}
+
+/// Opens a `next` token sealed for `collection`.
+fn open_next(key: &[u8; 32], collection: &str, token: &str) -> Option<i64> {
+    use base64::Engine;
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+    use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()?;
+    if raw.len() < 24 {
+        return None;
+    }
+    let (nonce, sealed) = raw.split_at(24);
+    let plain = XChaCha20Poly1305::new(key.into())
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: sealed,
+                aad: collection.as_bytes(),
+            },
+        )
+        .ok()?;
+    Some(i64::from_be_bytes(plain.try_into().ok()?))
 }
 
 type Clock = Box<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -586,6 +650,7 @@ fn stamp(t: DateTime<Utc>) -> String {
 
 fn query(
     s: &AppState,
+    collection: &str,
     params: &[(String, String)],
     default_versions: VersionMatch,
 ) -> Result<ObjectQuery, ApiError> {
@@ -619,8 +684,10 @@ fn query(
                 q.limit = n.min(s.config.page_size);
             }
             "next" => {
-                let n: i64 = v.parse().map_err(|_| {
-                    ApiError::BadRequest(format!("next `{v}` is not a token this server issued"))
+                let n = open_next(&s.config.paging_key, collection, v).ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "next `{v}` is not a token this server issued for this collection"
+                    ))
                 })?;
                 q.after_seq = Some(n);
             }
@@ -726,10 +793,17 @@ fn parse_stored(o: &StoredObject) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::Internal(format!("stored object {} is not JSON: {e}", o.object.id)))
 }
 
-fn page_body(more: bool, next: Option<i64>, key: &str, items: Vec<Value>) -> Value {
+fn page_body(
+    s: &AppState,
+    c: &Collection,
+    more: bool,
+    next: Option<i64>,
+    key: &str,
+    items: Vec<Value>,
+) -> Value {
     let mut v = json!({ "more": more });
     if let (true, Some(n)) = (more, next) {
-        v["next"] = json!(n.to_string());
+        v["next"] = json!(seal_next(&s.config.paging_key, &c.id, n));
     }
     if !items.is_empty() {
         v[key] = Value::Array(items);
@@ -821,7 +895,7 @@ async fn get_objects(
     blocking(move || {
         let p = begin(&s, &h)?;
         let c = readable(&p, &cid)?;
-        let q = query(&s, &params, VersionMatch::Last)?;
+        let q = query(&s, &c.id, &params, VersionMatch::Last)?;
         objects_envelope(&s, &p, &c, &q, false)
     })
     .await
@@ -836,7 +910,7 @@ async fn get_object(
     blocking(move || {
         let p = begin(&s, &h)?;
         let c = readable(&p, &cid)?;
-        let mut q = query(&s, &params, VersionMatch::Last)?;
+        let mut q = query(&s, &c.id, &params, VersionMatch::Last)?;
         q.ids = vec![oid];
         objects_envelope(&s, &p, &c, &q, true)
     })
@@ -863,7 +937,10 @@ fn objects_envelope(
         .iter()
         .map(parse_stored)
         .collect::<Result<Vec<_>, _>>()?;
-    let r = taxii(StatusCode::OK, page_body(page.more, next, "objects", items));
+    let r = taxii(
+        StatusCode::OK,
+        page_body(s, c, page.more, next, "objects", items),
+    );
     Ok(with_added_headers(r, &objects))
 }
 
@@ -876,7 +953,7 @@ async fn versions(
     blocking(move || {
         let p = begin(&s, &h)?;
         let c = readable(&p, &cid)?;
-        let mut q = query(&s, &params, VersionMatch::All)?;
+        let mut q = query(&s, &c.id, &params, VersionMatch::All)?;
         q.ids = vec![oid];
         q.versions = VersionMatch::All;
         let page = s.store().objects(&c.stored, &q)?;
@@ -888,7 +965,7 @@ async fn versions(
         let items = objects.iter().map(|o| json!(o.object.version)).collect();
         let r = taxii(
             StatusCode::OK,
-            page_body(page.more, next, "versions", items),
+            page_body(&s, &c, page.more, next, "versions", items),
         );
         Ok(with_added_headers(r, &objects))
     })
@@ -904,7 +981,7 @@ async fn manifest(
     blocking(move || {
         let p = begin(&s, &h)?;
         let c = readable(&p, &cid)?;
-        let q = query(&s, &params, VersionMatch::Last)?;
+        let q = query(&s, &c.id, &params, VersionMatch::Last)?;
         let page = s.store().objects(&c.stored, &q)?;
         let next = page.objects.last().map(|o| o.seq);
         let objects = sendable(&s, &c, page.objects)?;
@@ -912,7 +989,7 @@ async fn manifest(
             .iter()
             .map(|o| json!({"id": o.object.id, "date_added": o.date_added, "version": o.object.version, "media_type": STIX_MEDIA_TYPE}))
             .collect();
-        let r = taxii(StatusCode::OK, page_body(page.more, next, "objects", items));
+        let r = taxii(StatusCode::OK, page_body(&s, &c, page.more, next, "objects", items));
         Ok(with_added_headers(r, &objects))
     })
     .await
@@ -932,7 +1009,7 @@ async fn delete_object(
                 "objects in this collection cannot be deleted".into(),
             ));
         }
-        let versions = match query(&s, &params, VersionMatch::All)?.versions {
+        let versions = match query(&s, &c.id, &params, VersionMatch::All)?.versions {
             VersionMatch::Exact(v) => v,
             _ => Vec::new(),
         };

@@ -441,6 +441,7 @@ async fn inbox_post_status_paging_filters_and_delete() {
 
     // Paging: 100 + 100 + 50, following `next`.
     let mut seen = Vec::new();
+    let mut tokens = Vec::new();
     let mut uri = format!("/api/collections/{inbox}/objects/?limit=100");
     loop {
         let (s, h, v) = call(&f.app, "GET", &uri, Caller::North, None).await;
@@ -459,12 +460,40 @@ async fn inbox_post_status_paging_filters_and_delete() {
             assert!(v.get("next").is_none());
             break;
         }
+        tokens.push(v["next"].as_str().unwrap().to_string());
         uri = format!(
             "/api/collections/{inbox}/objects/?limit=100&next={}",
             v["next"].as_str().unwrap()
         );
     }
     assert_eq!(seen.len(), 250);
+    // Tokens are opaque (no sequence number to count what other
+    // collections receive) and good for their own collection only.
+    assert_eq!(tokens.len(), 2);
+    for t in &tokens {
+        assert!(t.parse::<i64>().is_err() && t.len() >= 40, "{t}");
+    }
+    let other = read_collection_id("liaison");
+    let (s, _, v) = call(
+        &f.app,
+        "GET",
+        &format!("/api/collections/{other}/objects/?next={}", tokens[0]),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let mut forged = tokens[0].clone();
+    forged.replace_range(30..31, if &forged[30..31] == "A" { "B" } else { "A" });
+    let (s, _, _) = call(
+        &f.app,
+        "GET",
+        &format!("/api/collections/{inbox}/objects/?next={forged}"),
+        Caller::North,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "an altered token");
     let mut dedup = seen.clone();
     dedup.dedup();
     assert_eq!(dedup.len(), 250);

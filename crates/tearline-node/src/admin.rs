@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use tearline_model::{Audience, Level, ProtectedTerm, TermKind};
 use tearline_release::normalize::normalize_term;
+use tearline_release::Registry;
 use tearline_store::{verify_chain, verify_releases, AuditEntry, StoredTerm};
 
 use crate::{Caller, Code, Error, Node, Result};
@@ -73,10 +74,12 @@ fn checked_term(term: &str, kind: &str) -> std::result::Result<(ProtectedTerm, S
     ))
 }
 
-fn sha(s: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
+/// What replaces a registered term in anything the audit log exports.
+pub const WITHHELD: &str = "[registered term withheld]";
+
+/// What replaces a plain digest of a term, written by older versions, in
+/// an exported entry: a dictionary would recover the term from it.
+const OLD_DIGEST: &str = "[plain digest of an older version withheld]";
 
 impl Node {
     /// Adds an audience.
@@ -153,7 +156,7 @@ impl Node {
             caller,
             "protect.add",
             &format!("{} term", t.kind),
-            json!({ "key_sha256": sha(key) }),
+            json!({ "key_hmac": self.term_digest(key) }),
         );
         Ok(self.store.protect_add(t, key, entry)?)
     }
@@ -221,7 +224,7 @@ impl Node {
             caller,
             "protect.remove",
             "term",
-            json!({ "key_sha256": sha(&key) }),
+            json!({ "key_hmac": self.term_digest(&key) }),
         );
         if !self.store.protect_remove(&key, entry)? {
             return Err(Error::bad(format!("`{term}` is not registered")));
@@ -283,8 +286,100 @@ impl Node {
     }
 
     /// The whole audit log, oldest first.
+    ///
+    /// What it returns is what leaves the node when the log is read or
+    /// exported, so it holds no registered term: every registered term in
+    /// an entry's subject or detail (a title, a file name, a note) is
+    /// replaced by [`WITHHELD`], and the plain term digests older versions
+    /// wrote are withheld too. The stored log is unchanged and still
+    /// verifies; `hash` and `prev_hash` are those of the stored entry.
     pub fn audit_log(&self, caller: &Caller) -> Result<Vec<AuditEntry>> {
         caller.may_audit()?;
-        Ok(self.store.audit_log()?)
+        let registry = self.registry()?;
+        Ok(self
+            .store
+            .audit_log()?
+            .into_iter()
+            .map(|e| exported(e, &registry))
+            .collect())
     }
+
+    /// A secret for one purpose, derived from the node's signing key
+    /// (HMAC-SHA256 of the purpose): every process of the node derives the
+    /// same, and nobody without the key can.
+    pub fn derived_key(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&self.key().to_bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// A keyed digest of a registered term's normal form, for the audit
+    /// log: HMAC-SHA256 under a key derived from the node's signing key, so
+    /// that nobody without the node's key can test a guess against it.
+    pub(crate) fn term_digest(&self, key: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let audit_key = self.derived_key("tearline audit-log term digest");
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&audit_key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(key.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// `text` with every registered term replaced by [`WITHHELD`].
+pub(crate) fn redact(text: &str, registry: &Registry) -> String {
+    let mut hits: Vec<(usize, usize)> = registry
+        .find(text)
+        .into_iter()
+        .map(|(h, _)| (h.start, h.end))
+        .collect();
+    if hits.is_empty() {
+        return text.to_string();
+    }
+    hits.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in hits {
+        if start < at {
+            // Overlapping hits: the earlier replacement covers this one.
+            at = at.max(end);
+            continue;
+        }
+        out.push_str(text.get(at..start).unwrap_or_default());
+        out.push_str(WITHHELD);
+        at = end;
+    }
+    out.push_str(text.get(at..).unwrap_or_default());
+    out
+}
+
+/// Redacts every string in a JSON value; withholds old plain digests.
+fn redact_value(v: &mut Value, registry: &Registry) {
+    match v {
+        Value::String(s) => *s = redact(s, registry),
+        Value::Array(a) => a.iter_mut().for_each(|x| redact_value(x, registry)),
+        Value::Object(o) => {
+            if let Some(d) = o.get_mut("key_sha256") {
+                *d = Value::String(OLD_DIGEST.into());
+            }
+            o.values_mut().for_each(|x| redact_value(x, registry));
+        }
+        _ => {}
+    }
+}
+
+/// An audit entry as it may leave the node.
+fn exported(mut e: AuditEntry, registry: &Registry) -> AuditEntry {
+    e.entry.subject = redact(&e.entry.subject, registry);
+    e.entry.actor = redact(&e.entry.actor, registry);
+    e.entry.detail = match serde_json::from_str::<Value>(&e.entry.detail) {
+        Ok(mut v) => {
+            redact_value(&mut v, registry);
+            v.to_string()
+        }
+        Err(_) => redact(&e.entry.detail, registry),
+    };
+    e
 }

@@ -274,8 +274,9 @@ impl Node {
         self.review_tick()?;
         self.received_tick()?;
         let ending = self.windows_ending()?;
+        let registry = self.registry()?;
         for ch in &channels {
-            match self.notify_channel(ch, &ending) {
+            match self.notify_channel(ch, &ending, &registry) {
                 Ok(n) => sent.delivered += n,
                 Err(e) => sent.failed.push(format!("{}: {e}", ch.name())),
             }
@@ -298,9 +299,21 @@ impl Node {
         Ok(())
     }
 
-    fn notify_channel(&self, ch: &Channel<'_>, ending: &[(String, Notice)]) -> Result<usize> {
+    fn notify_channel(
+        &self,
+        ch: &Channel<'_>,
+        ending: &[(String, Notice)],
+        registry: &tearline_release::Registry,
+    ) -> Result<usize> {
+        // A notice leaves the node: no registered term goes with it.
+        let node_name = crate::admin::redact(&self.info.name, registry);
+        let send = |n: &Notice| {
+            let mut n = n.clone();
+            n.text = crate::admin::redact(&n.text, registry);
+            ch.send(&node_name, &n)
+                .map_err(|m| Error::new(Code::Remote, m))
+        };
         let key = ch.key();
-        let node = self.info.name.clone();
         let mut delivered = 0;
         let mut after = match self.store.cursor(&key)?.and_then(|c| c.parse::<i64>().ok()) {
             Some(a) => a,
@@ -313,8 +326,7 @@ impl Node {
             };
             for e in &entries {
                 if let Some(n) = notice_of(e).filter(|n| ch.wants(n.event)) {
-                    ch.send(&node, &n)
-                        .map_err(|m| Error::new(Code::Remote, m))?;
+                    send(&n)?;
                     delivered += 1;
                 }
                 self.store.set_cursor(&key, &e.seq.to_string())?;
@@ -326,7 +338,7 @@ impl Node {
             if self.store.cursor(&done)?.is_some() {
                 continue;
             }
-            ch.send(&node, n).map_err(|m| Error::new(Code::Remote, m))?;
+            send(n)?;
             self.store.set_cursor(&done, &n.at)?;
             delivered += 1;
         }

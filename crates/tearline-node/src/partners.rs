@@ -34,6 +34,8 @@ pub struct NewPartner {
     pub inbox_collection: String,
     /// Its credentials.
     pub credentials: Credentials,
+    /// Its audience sees sources and methods.
+    pub sees_sources: bool,
 }
 
 /// A partner as listed.
@@ -73,15 +75,30 @@ fn secrets(user: &str) -> Result<Credentials> {
 
 impl Node {
     /// Adds a partner bound to an audience; its credentials are returned
-    /// once and stored as digests.
-    pub fn partner_add(&self, caller: &Caller, name: &str, audience: &str) -> Result<NewPartner> {
+    /// once and stored as digests. An audience that sees sources and
+    /// methods takes `with_sources`: such a partner receives releases that
+    /// name them, and that must be meant.
+    pub fn partner_add(
+        &self,
+        caller: &Caller,
+        name: &str,
+        audience: &str,
+        with_sources: bool,
+    ) -> Result<NewPartner> {
         caller.may_configure()?;
         // Partner names follow the rules of audience names.
         let name = Audience::new(name, Level::Clear, false)
             .map_err(|e| Error::bad(e.to_string().replace("audience name", "partner name")))?
             .name()
             .to_string();
-        let aud = self.audience(audience)?.name().to_string();
+        let a = self.audience(audience)?;
+        if a.sees_sources() && !with_sources {
+            return Err(Error::bad(format!(
+                "audience `{}` sees sources and methods: a partner of it receives releases that name them; add --with-sources if that is meant",
+                a.name()
+            )));
+        }
+        let aud = a.name().to_string();
         let credentials = secrets(&name)?;
         let at = stamp(self.now());
         let p = Partner {
@@ -92,12 +109,18 @@ impl Node {
             created_at: at.clone(),
             rotated_at: at,
         };
-        let entry = self.entry(caller, "partner.add", &name, json!({ "audience": aud }));
+        let entry = self.entry(
+            caller,
+            "partner.add",
+            &name,
+            json!({ "audience": aud, "sees_sources": a.sees_sources() }),
+        );
         self.store.partner_add(&p, entry).map_err(|e| match e {
             tearline_store::StoreError::Conflict(m) => Error::bad(m),
             other => other.into(),
         })?;
         Ok(NewPartner {
+            sees_sources: a.sees_sources(),
             read_collection: read_collection_id(&aud),
             inbox_collection: inbox_collection_id(&name),
             name,

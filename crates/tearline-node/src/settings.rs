@@ -132,6 +132,12 @@ pub struct WorkbenchSettings {
     pub session_idle_minutes: u64,
     /// A session ends this many hours after sign-in, whatever happens.
     pub session_max_hours: u64,
+    /// Host names (or addresses) the workbench answers to besides
+    /// loopback (`localhost`, `127.0.0.1`, `[::1]`); a request naming any
+    /// other host is refused, so that a page on another site cannot reach
+    /// the workbench through a name it controls (DNS rebinding).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for WorkbenchSettings {
@@ -141,6 +147,7 @@ impl Default for WorkbenchSettings {
             secure_cookies: true,
             session_idle_minutes: 30,
             session_max_hours: 12,
+            allowed_hosts: Vec::new(),
         }
     }
 }

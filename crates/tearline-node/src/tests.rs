@@ -421,3 +421,48 @@ fn a_live_warning_ranks_first_however_many_documents_share_its_group_and_city() 
     let w = first.warning.as_ref().expect("the warning comes first");
     assert!(w.live, "{first:?}");
 }
+
+#[test]
+fn the_exported_audit_log_holds_no_registered_term_and_no_plain_digest() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path());
+    let me = Caller::operator("ana");
+    n.protect_add(&me, "Opal Harbor", "source").unwrap();
+    // A file name, a title and a note that name the term.
+    let path = dir.path().join("opal-harbor-update.md");
+    std::fs::write(
+        &path,
+        "---\ntitle: OPAL HARBOR update\nproduced: 2026-03-20T08:00:00Z\nvalid_until: 2026-03-22T08:00:00Z\n---\n\n(TLP:AMBER) Opal Harbor reports a plan to attack [concerts]{target} in [Moscow]{place}.\n",
+    )
+    .unwrap();
+    let (report, src) = read_report(&path).unwrap();
+    let Released::Issued(r) = n.release(&me, &input(&report, &src, "internal")).unwrap() else {
+        panic!()
+    };
+    n.close_warning(
+        &me,
+        r.warning.unwrap(),
+        tearline_lifecycle::Outcome::NotConfirmed,
+        "Opal Harbor withdrew the report",
+    )
+    .unwrap();
+    let log = n.audit_log(&me).unwrap();
+    let text = serde_json::to_string(&log).unwrap().to_lowercase();
+    assert!(!text.contains("opal"), "{text}");
+    assert!(text.contains("[registered term withheld]"));
+    let plain = hex::encode(sha2::Sha256::digest(b"opalharbor"));
+    assert!(!text.contains(&plain));
+    let add = log
+        .iter()
+        .find(|e| e.entry.action == "protect.add")
+        .unwrap();
+    assert!(add.entry.detail.contains("key_hmac"), "{:?}", add.entry);
+    // The stored log is unchanged and verifies.
+    n.verify_audit(&me).unwrap();
+    assert!(n.store().audit_log().unwrap().iter().any(|e| e
+        .entry
+        .detail
+        .to_lowercase()
+        .contains("opal")));
+}

@@ -457,7 +457,21 @@ impl Node {
 
     /// Saves a draft (`id` None: a new one) and returns its number. Line
     /// endings are made LF; its title is the report's when it parses.
+    /// Only its author saves over a draft; anyone may read it, start a
+    /// new one from it, or (by role) release it.
     pub fn save_draft(&self, caller: &Caller, id: Option<i64>, body: &str) -> Result<i64> {
+        if let Some(id) = id {
+            let d = self.draft(caller, id)?;
+            if d.author != caller.name() {
+                return Err(Error::new(
+                    Code::Forbidden,
+                    format!(
+                        "draft {id} is {}'s: only its author saves over it; save your text as a new draft",
+                        d.author
+                    ),
+                ));
+            }
+        }
         let body = clean_body(body)?;
         let title = draft_title(&draft_name(id), &body);
         let at = stamp(self.now());

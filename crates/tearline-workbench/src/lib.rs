@@ -76,8 +76,57 @@ impl Workbench {
 pub fn router(wb: Arc<Workbench>) -> Router {
     pages::routes()
         .layer(axum::middleware::from_fn(same_origin))
+        .layer(axum::middleware::from_fn_with_state(wb.clone(), known_host))
         .layer(axum::middleware::map_response(headers))
         .with_state(wb)
+}
+
+/// The host a request names, without its port, lower-cased.
+fn host_name(host: &str) -> String {
+    let h = host.trim();
+    let name = if let Some(rest) = h.strip_prefix('[') {
+        // [::1]:8080
+        rest.split(']').next().unwrap_or("")
+    } else {
+        h.rsplit_once(':')
+            .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+            .map_or(h, |(name, _)| name)
+    };
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Whether the workbench answers to `host`: loopback, or a configured name.
+fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let name = host_name(host);
+    let loopback = name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    loopback
+        || allowed
+            .iter()
+            .any(|a| host_name(a) == name && !name.is_empty())
+}
+
+/// Refuses a request whose `Host` is not one the workbench answers to.
+async fn known_host(State(wb): State<Arc<Workbench>>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or("");
+    if !host_allowed(host, &wb.node.settings().workbench.allowed_hosts) {
+        return UiError::Page(
+            StatusCode::MISDIRECTED_REQUEST,
+            format!(
+                "this workbench does not answer to the host `{}`: add it to [workbench] allowed_hosts in tearline.toml",
+                host_name(host)
+            ),
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// What can go wrong in a handler, and the page that says so.

@@ -175,19 +175,24 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// Only a workbench path may follow a sign-in.
-fn safe_next(next: Option<&str>) -> String {
+/// Only a workbench path may follow a sign-in; one holding control
+/// characters (a header split) is refused before anything happens.
+fn safe_next(next: Option<&str>) -> Result<String, UiError> {
     match next {
+        Some(n) if n.chars().any(char::is_control) => Err(UiError::Page(
+            StatusCode::BAD_REQUEST,
+            "the page to return to holds control characters".into(),
+        )),
         Some(n) if n.starts_with("/ui/") && !n.starts_with("//") && !n.contains('\\') => {
-            n.to_string()
+            Ok(n.to_string())
         }
-        _ => "/ui/warnings".to_string(),
+        _ => Ok("/ui/warnings".to_string()),
     }
 }
 
 async fn login_page(Query(q): Query<NextQuery>) -> Result<Response, UiError> {
     page(LoginPage {
-        next: safe_next(q.next.as_deref()),
+        next: safe_next(q.next.as_deref())?,
         error: None,
         name: String::new(),
     })
@@ -201,7 +206,7 @@ struct LoginForm {
 }
 
 async fn login(State(wb): Wb, Form(f): Form<LoginForm>) -> Result<Response, UiError> {
-    let next = safe_next(f.next.as_deref());
+    let next = safe_next(f.next.as_deref())?;
     let (name, password) = (f.name.clone(), f.password);
     let signed = wb.call(move |n| Ok(n.sign_in(&name, &password))).await?;
     let signed = match signed {
@@ -282,6 +287,8 @@ struct WritePage {
     audiences: Vec<AudienceOption>,
     /// The warning this draft re-issues.
     supersedes: Option<i64>,
+    /// Someone else wrote the draft: saving makes a new one.
+    other_author: Option<String>,
 }
 
 fn starter(now: DateTime<Utc>) -> String {
@@ -310,10 +317,14 @@ async fn write_page(
     supersedes: Option<i64>,
 ) -> Result<Response, UiError> {
     let (chrome, page_) = with_chrome(wb, s, "write", move |n, s| {
-        let body = match id {
-            Some(id) => n.draft(&s.caller, id)?.body,
-            None => starter(n.now()),
+        let (body, author) = match id {
+            Some(id) => {
+                let d = n.draft(&s.caller, id)?;
+                (d.body, Some(d.author))
+            }
+            None => (starter(n.now()), None),
         };
+        let other_author = author.filter(|a| a != s.caller.name());
         let name = draft_name(id);
         let pv = preview_of(n, s, &name, &body)?;
         let (related, related_error) = match n.related_text(&name, body.as_bytes()) {
@@ -344,10 +355,18 @@ async fn write_page(
             .render()
             .map_err(|e| UiError::Internal(format!("bug: a template failed: {e}")))?;
         let title = draft_title(&name, &body);
-        Ok((body, title, preview, related, related_error, audiences))
+        Ok((
+            body,
+            title,
+            preview,
+            related,
+            related_error,
+            audiences,
+            other_author,
+        ))
     })
     .await?;
-    let (body, title, preview, related, related_error, audiences) = page_;
+    let (body, title, preview, related, related_error, audiences, other_author) = page_;
     page(WritePage {
         chrome,
         id,
@@ -359,6 +378,7 @@ async fn write_page(
         related_error,
         audiences,
         supersedes,
+        other_author,
     })
 }
 

@@ -86,6 +86,7 @@ impl Bench {
         self.send(
             Request::get(path)
                 .header(header::COOKIE, cookie)
+                .header(header::HOST, "127.0.0.1:8080")
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -584,4 +585,96 @@ async fn every_page_renders_for_the_roles_that_may_see_it() {
     assert!(page
         .body
         .contains("window extended to 2026-03-30T08:00:00.000Z"));
+}
+
+#[tokio::test]
+async fn only_known_hosts_are_answered_and_a_split_header_signs_no_one_in() {
+    let b = bench(false);
+    let get = |host: &'static str| {
+        Request::get("/ui/login")
+            .header(header::HOST, host)
+            .body(Body::empty())
+            .unwrap()
+    };
+    for host in ["127.0.0.1:8080", "localhost", "[::1]:9", "LOCALHOST."] {
+        assert_eq!(b.send(get(host)).await.status, StatusCode::OK, "{host}");
+    }
+    for host in ["evil.example", "127.0.0.1.evil.example:8080", ""] {
+        let r = b.send(get(host)).await;
+        assert_eq!(r.status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+        assert!(r.body.contains("allowed_hosts"), "{}", r.body);
+    }
+    // A configured name is answered.
+    let settings = b.dir.path().join(tearline_node::SETTINGS);
+    let text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(
+        &settings,
+        text.replace(
+            "[workbench]\n",
+            "[workbench]\nallowed_hosts = [\"Tearline.Example.org\"]\n",
+        ),
+    )
+    .unwrap();
+    let node = Node::open(b.dir.path(), tearline_node::system_clock()).unwrap();
+    let app = router(Arc::new(Workbench::new(Arc::new(node))));
+    let r = app.oneshot(get("tearline.example.org:443")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // CR/LF in the page to return to: refused before signing in.
+    let r = b
+        .post(
+            "/ui/login",
+            "",
+            &[
+                ("name", "ana"),
+                ("password", PASSWORD),
+                ("next", "/ui/cases\r\nSet-Cookie: x=y"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.cookie.is_empty(), "no session cookie: {}", r.cookie);
+    assert!(
+        !b.actions().iter().any(|a| a == "ui.login"),
+        "nobody signed in"
+    );
+}
+
+#[tokio::test]
+async fn only_its_author_saves_over_a_draft() {
+    let b = bench(false);
+    let (ana, ana_csrf) = b.sign_in("ana").await;
+    b.post("/ui/drafts", &ana, &[("csrf", &ana_csrf), ("body", REPORT)])
+        .await;
+    let (rhea, csrf) = b.sign_in("rhea").await;
+    let changed = REPORT.replace("this week", "tonight");
+    let r = b
+        .post(
+            "/ui/drafts/1",
+            &rhea,
+            &[("csrf", &csrf), ("body", &changed)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("only its author"), "{}", r.body);
+    assert_eq!(b.node().draft(&operator(), 1).unwrap().body, REPORT);
+    // Her page says so and saves to a new draft of hers.
+    let page = b.get("/ui/drafts/1", &rhea).await;
+    assert!(page.body.contains("id=\"other-author\""), "{}", page.body);
+    assert!(page.body.contains("action=\"/ui/drafts\""));
+    // The author still saves over it.
+    let r = b
+        .post(
+            "/ui/drafts/1",
+            &ana,
+            &[("csrf", &ana_csrf), ("body", &changed)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(b
+        .node()
+        .draft(&operator(), 1)
+        .unwrap()
+        .body
+        .contains("tonight"));
 }

@@ -161,9 +161,21 @@ fn print_credentials(c: &tearline_node::partners::Credentials) {
     );
 }
 
-pub fn partner_add(n: &Node, me: &Caller, name: &str, audience: &str) -> Result<u8> {
-    let p = n.partner_add(me, name, audience)?;
+pub fn partner_add(
+    n: &Node,
+    me: &Caller,
+    name: &str,
+    audience: &str,
+    with_sources: bool,
+) -> Result<u8> {
+    let p = n.partner_add(me, name, audience, with_sources)?;
     println!("added partner `{}` for audience `{}`", p.name, p.audience);
+    if p.sees_sources {
+        println!(
+            "  NOTE: `{}` sees sources and methods: this partner receives releases that name them",
+            p.audience
+        );
+    }
     println!("  reads collection  {}", p.read_collection);
     println!("  writes to inbox   {}", p.inbox_collection);
     print_credentials(&p.credentials);

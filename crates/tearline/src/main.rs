@@ -282,6 +282,11 @@ enum PartnerCmd {
         name: String,
         #[arg(long)]
         audience: String,
+        /// The audience sees sources and methods (e.g. `internal`): the
+        /// partner will receive releases that name them. Required for such
+        /// an audience.
+        #[arg(long)]
+        with_sources: bool,
     },
     /// List partners.
     List {
@@ -606,7 +611,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Partner { action } => {
             let n = open()?;
             match action {
-                PartnerCmd::Add { name, audience } => admin::partner_add(&n, &me, &name, &audience),
+                PartnerCmd::Add {
+                    name,
+                    audience,
+                    with_sources,
+                } => admin::partner_add(&n, &me, &name, &audience, with_sources),
                 PartnerCmd::List { json } => admin::partner_list(&n, &me, json),
                 PartnerCmd::Remove { name } => admin::partner_remove(&n, &me, &name),
                 PartnerCmd::Rotate { name } => admin::partner_rotate(&n, &me, &name),

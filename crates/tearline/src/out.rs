@@ -79,7 +79,7 @@ pub fn table(rows: &[Vec<String>]) {
 pub fn safe(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
+            if (c.is_control() && c != '\n' && c != '\t') || moves_text(c) {
                 c.escape_unicode().to_string()
             } else if c == '\n' {
                 "\\n".into()
@@ -88,4 +88,14 @@ pub fn safe(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// Characters that break a line or reorder what a terminal shows without
+/// being control characters: line and paragraph separators and the
+/// bidirectional embeddings, overrides, isolates and marks.
+fn moves_text(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+    )
 }

@@ -50,8 +50,8 @@ pub fn extract(
             e.start,
             e.end,
             e.kind.name(),
-            text.replace('\n', " "),
-            e.name,
+            out::safe(&text.replace('\n', " ")),
+            out::safe(&e.name),
             if extra.is_empty() {
                 String::new()
             } else {
@@ -131,7 +131,7 @@ pub fn case(n: &Node, id: i64, as_json: bool) -> Result<u8> {
             "  [{}] {}  ({}, {})",
             d.seq,
             out::safe(&d.title),
-            d.published.as_deref().unwrap_or("undated"),
+            out::safe(d.published.as_deref().unwrap_or("undated")),
             out::safe(&d.source)
         );
     }
@@ -139,10 +139,10 @@ pub fn case(n: &Node, id: i64, as_json: bool) -> Result<u8> {
     for e in v.entities.iter().take(15) {
         println!(
             "  {:<40} {} doc(s)  {}  [{}]",
-            e.name,
+            out::safe(&e.name),
             e.documents,
-            e.id,
-            e.aliases.join(" / ")
+            out::safe(&e.id),
+            out::safe(&e.aliases.join(" / "))
         );
     }
     println!("\ntimeline");
@@ -168,7 +168,7 @@ pub fn case(n: &Node, id: i64, as_json: bool) -> Result<u8> {
             }
         );
         for c in &f.claims {
-            println!("    {:<30} {}", c.value, out::safe(&c.doc));
+            println!("    {:<30} {}", out::safe(&c.value), out::safe(&c.doc));
         }
     }
     Ok(0)
@@ -195,11 +195,13 @@ pub fn print_related(rel: &[RelatedDoc]) {
             r.seq,
             out::safe(&r.title),
             r.case,
-            r.published
-                .as_deref()
-                .map(|p| p.get(..10).unwrap_or(p))
-                .unwrap_or("undated"),
-            r.shared.join(", ")
+            out::safe(
+                r.published
+                    .as_deref()
+                    .map(|p| p.get(..10).unwrap_or(p))
+                    .unwrap_or("undated")
+            ),
+            out::safe(&r.shared.join(", "))
         );
     }
 }
@@ -292,10 +294,10 @@ pub fn received(n: &Node, me: &Caller, remote: &str, as_json: bool) -> Result<u8
     for r in rows {
         println!(
             "{}  {}  {}  valid until {}",
-            r.id,
-            r.marking.as_deref().unwrap_or(""),
+            out::safe(&r.id),
+            out::safe(r.marking.as_deref().unwrap_or("")),
             out::safe(&r.name),
-            r.valid_until.as_deref().unwrap_or("-")
+            out::safe(r.valid_until.as_deref().unwrap_or("-"))
         );
     }
     Ok(0)

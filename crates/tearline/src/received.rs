@@ -89,8 +89,11 @@ pub fn show(n: &Node, me: &Caller, id: i64, as_json: bool) -> Result<u8> {
     }
     let r = &v.row;
     println!("received warning {}: {}", r.id, out::safe(&r.title));
-    println!("  from      {} ({})", r.remote, r.report_id);
-    println!("  marking   {}", r.marking.as_deref().unwrap_or("-"));
+    println!("  from      {} ({})", r.remote, out::safe(&r.report_id));
+    println!(
+        "  marking   {}",
+        out::safe(r.marking.as_deref().unwrap_or("-"))
+    );
     println!(
         "  window    {} → {}",
         v.valid_from.as_deref().unwrap_or("(received)"),

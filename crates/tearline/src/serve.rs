@@ -22,6 +22,7 @@ pub fn serve(node: Node, listen: &str) -> Result<u8> {
         page_size: x.page_size,
         rate_per_second: x.rate_per_second,
         burst: x.burst,
+        paging_key: node.derived_key("tearline paging tokens"),
     };
     let clock = node.clock();
     let state = Arc::new(AppState::new(node.store(), config).with_clock(move || clock()));

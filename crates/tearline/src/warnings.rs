@@ -114,7 +114,7 @@ pub fn show(n: &Node, me: &Caller, id: i64, as_json: bool) -> Result<u8> {
                 parts.push("measures".into());
             }
             if let Some(d) = &p.state.decision {
-                parts.push(format!("measures {d}"));
+                parts.push(format!("measures {}", out::safe(d)));
             }
             if p.state.late {
                 parts.push("late response".into());

@@ -643,6 +643,26 @@ fn partners_get_credentials_once_and_releases_reach_their_collection() {
         &["partner", "add", "south", "--audience", "nobody"],
     );
     assert_eq!(o.status.code(), Some(3));
+    // An audience that sees sources takes a flag that says so.
+    let o = tl(
+        n.path(),
+        &["partner", "add", "desk", "--audience", "internal"],
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert!(err(&o).contains("--with-sources"), "{}", err(&o));
+    let added = ok(&tl(
+        n.path(),
+        &[
+            "partner",
+            "add",
+            "desk",
+            "--audience",
+            "internal",
+            "--with-sources",
+        ],
+    ));
+    assert!(added.contains("sees sources and methods"), "{added}");
+    ok(&tl(n.path(), &["partner", "remove", "desk"]));
     let list: serde_json::Value =
         serde_json::from_str(&ok(&tl(n.path(), &["partner", "list", "--json"]))).unwrap();
     assert_eq!(list[0]["name"], "north");

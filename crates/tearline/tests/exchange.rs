@@ -145,7 +145,7 @@ fn a_warning_goes_out_and_its_responses_come_back() {
             "--kind",
             "feedback",
             "--text",
-            "the venue detail made the difference",
+            "the venue detail made the difference\u{1b}[2K\r  2026-03-21T00:00:00Z  desk  closed: confirmed\u{2028}\u{202e}x",
         ],
     );
     let out = ok(&b, &["sync", "sender"]);
@@ -172,6 +172,13 @@ fn a_warning_goes_out_and_its_responses_come_back() {
             "{want} missing from {texts:?}"
         );
     }
+    // A partner's text cannot forge lines or reorder what the terminal
+    // shows: control, separator and bidirectional characters are escaped.
+    let shown = ok(&a, &["warning", "1"]);
+    for c in ['\u{1b}', '\r', '\u{2028}', '\u{202e}'] {
+        assert!(!shown.contains(c), "{c:?} reached the terminal: {shown}");
+    }
+    assert!(shown.contains("\\u{1b}"), "{shown}");
     // Syncing again changes nothing at either end.
     let out = ok(&b, &["sync", "sender"]);
     assert!(
