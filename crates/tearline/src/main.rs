@@ -180,6 +180,18 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Serve HTTPS with this certificate chain (PEM, the server's own
+        /// certificate first); with --tls-key. Default: [exchange] tls_cert.
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key (PEM) of --tls-cert.
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Ask clients for a certificate, verified against this CA (PEM);
+        /// partners bound to a certificate must present theirs. Default:
+        /// [exchange] tls_client_ca.
+        #[arg(long, value_name = "FILE")]
+        tls_client_ca: Option<PathBuf>,
     },
     /// The node's signing key.
     Key {
@@ -282,6 +294,29 @@ enum PartnerCmd {
         name: String,
         #[arg(long)]
         audience: String,
+        /// Bind it to a TLS client certificate, by its SHA-256 fingerprint
+        /// (`openssl x509 -noout -fingerprint -sha256 -in CERT`): its
+        /// requests need that certificate and its password or token.
+        #[arg(long, value_name = "SHA256", conflicts_with = "client_cert")]
+        client_cert_fingerprint: Option<String>,
+        /// Bind it to the TLS client certificate in this PEM file.
+        #[arg(long, value_name = "FILE")]
+        client_cert: Option<PathBuf>,
+    },
+    /// Bind a partner to a TLS client certificate, or --clear the binding;
+    /// holds from its next request.
+    #[command(group(clap::ArgGroup::new("binding").required(true).args(["fingerprint", "client_cert", "clear"])))]
+    Cert {
+        name: String,
+        /// The certificate's SHA-256 fingerprint (hex, colons allowed).
+        #[arg(long, value_name = "SHA256")]
+        fingerprint: Option<String>,
+        /// The certificate itself (PEM file).
+        #[arg(long, value_name = "FILE")]
+        client_cert: Option<PathBuf>,
+        /// Remove the binding: its password or token alone suffice again.
+        #[arg(long)]
+        clear: bool,
     },
     /// List partners.
     List {
@@ -443,6 +478,16 @@ enum RemoteCmd {
         /// A collection to pull (repeatable; default: every collection we may read but not write).
         #[arg(long = "collection", value_name = "ID")]
         collections: Vec<String>,
+        /// Trust this CA (PEM) for its HTTPS certificate, instead of the
+        /// public roots.
+        #[arg(long, value_name = "FILE")]
+        ca: Option<PathBuf>,
+        /// Present this TLS client certificate (PEM) to it; with --client-key.
+        #[arg(long, value_name = "FILE", requires = "client_key")]
+        client_cert: Option<PathBuf>,
+        /// The private key (PEM) of --client-cert; kept in the node's store.
+        #[arg(long, value_name = "FILE", requires = "client_cert")]
+        client_key: Option<PathBuf>,
     },
     /// List remotes.
     List {
@@ -606,13 +651,23 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Partner { action } => {
             let n = open()?;
             match action {
-                PartnerCmd::Add { name, audience } => admin::partner_add(&n, &me, &name, &audience),
+                PartnerCmd::Add { name, audience, client_cert_fingerprint, client_cert } => {
+                    let cert = admin::client_cert(client_cert_fingerprint, client_cert);
+                    admin::partner_add(&n, &me, &name, &audience, cert.as_ref())
+                }
+                PartnerCmd::Cert { name, fingerprint, client_cert, clear: _ } => {
+                    let cert = admin::client_cert(fingerprint, client_cert);
+                    admin::partner_cert(&n, &me, &name, cert.as_ref())
+                }
                 PartnerCmd::List { json } => admin::partner_list(&n, &me, json),
                 PartnerCmd::Remove { name } => admin::partner_remove(&n, &me, &name),
                 PartnerCmd::Rotate { name } => admin::partner_rotate(&n, &me, &name),
             }
         }
-        Command::Serve { listen } => serve::serve(open()?, &listen),
+        Command::Serve { listen, tls_cert, tls_key, tls_client_ca } => {
+            let flags = tearline_node::TlsFlags { cert: tls_cert, key: tls_key, client_ca: tls_client_ca };
+            serve::serve(open()?, &listen, &flags)
+        }
         Command::User { action } => {
             let n = open()?;
             match action {
@@ -627,8 +682,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Remote { action } => {
             let n = open()?;
             match action {
-                RemoteCmd::Add { name, url, user, password, token, key, collections } => {
-                    let input = tearline_node::remotes::RemoteInput { name, url, user, password, token, key, collections };
+                RemoteCmd::Add { name, url, user, password, token, key, collections, ca, client_cert, client_key } => {
+                    let input = tearline_node::remotes::RemoteInput {
+                        name, url, user, password, token, key, collections, ca, client_cert, client_key,
+                    };
                     admin::remote_add(&n, &me, &input)
                 }
                 RemoteCmd::List { json } => admin::remote_list(&n, &me, json),
