@@ -114,24 +114,21 @@ pub struct SyncReport {
 }
 
 /// What went wrong on the way to a remote, with what to do about a
-/// certificate the remote's server or ours was refused for.
+/// certificate that was not accepted, on either side.
 fn transport_message(t: &ureq::Transport) -> String {
-    let mut message = t.to_string();
     match std::error::Error::source(t).and_then(rustls_error) {
+        Some(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)) => {
+            "the server's TLS certificate was not accepted (UnknownIssuer: no trusted CA issued it); if the remote's certificate is issued by its own CA, give that CA with `tearline remote add ... --ca FILE`".into()
+        }
         Some(rustls::Error::InvalidCertificate(c)) => {
-            message = format!(
-                "the server's TLS certificate was not accepted ({c:?}); if the remote's certificate is issued by its own CA, give that CA with `tearline remote add ... --ca FILE`"
-            );
+            format!("the server's TLS certificate was not accepted ({c:?})")
         }
-        Some(rustls::Error::AlertReceived(a)) => {
-            message = format!(
-                "the server refused the TLS connection ({a:?}); if it asks for a client certificate, give ours with `--client-cert FILE --client-key FILE`"
-            );
-        }
-        Some(other) => message = format!("TLS failed: {other}"),
-        None => {}
+        Some(rustls::Error::AlertReceived(a)) => format!(
+            "the server ended the TLS handshake ({a:?}); it may want a client certificate that its CA issued (`tearline remote add ... --client-cert FILE --client-key FILE`)"
+        ),
+        Some(other) => format!("TLS failed: {other}"),
+        None => t.to_string(),
     }
-    message
 }
 
 /// The rustls error behind an error, if any (an I/O error carries it

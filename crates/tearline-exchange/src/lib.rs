@@ -423,15 +423,7 @@ pub async fn serve_with(
     state: Arc<AppState>,
     extra: Router,
 ) -> std::io::Result<()> {
-    review_ticker(&state);
-    let service = app(state)
-        .merge(extra)
-        .into_make_service_with_connect_info::<tls::Peer>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    run(listener, state, extra).await
 }
 
 /// Like [`serve_with`], over TLS: HTTPS with `config` (see
@@ -443,11 +435,22 @@ pub async fn serve_tls_with(
     state: Arc<AppState>,
     extra: Router,
 ) -> std::io::Result<()> {
+    run(tls::TlsListener::new(listener, config), state, extra).await
+}
+
+/// Serves on any listener whose connections say who the peer is, until
+/// Ctrl-C.
+async fn run<L>(listener: L, state: Arc<AppState>, extra: Router) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+    tls::Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
     review_ticker(&state);
     let service = app(state)
         .merge(extra)
         .into_make_service_with_connect_info::<tls::Peer>();
-    axum::serve(tls::TlsListener::new(listener, config), service)
+    axum::serve(listener, service)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -459,6 +459,8 @@ enum ReceivedCmd {
     },
 }
 
+// Parsed once per run: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum RemoteCmd {
     /// Add a remote.
@@ -468,9 +470,10 @@ enum RemoteCmd {
         url: String,
         #[arg(long)]
         user: Option<String>,
-        #[arg(long)]
+        /// Generated secrets may start with `-`: taken as they are.
+        #[arg(long, allow_hyphen_values = true)]
         password: Option<String>,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         token: Option<String>,
         /// Its public key: every object pulled must carry a valid signature.
         #[arg(long)]

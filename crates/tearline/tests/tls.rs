@@ -420,6 +420,32 @@ fn bad_tls_files_are_refused_naming_the_file() {
     );
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("for an https:// URL"));
+    // Generated secrets may start with `-`; `remote add` takes them as
+    // they are.
+    ok(
+        &b,
+        &[
+            "remote",
+            "add",
+            "dash",
+            "https://127.0.0.1:1",
+            "--user",
+            "u",
+            "--password",
+            "-2abc",
+        ],
+    );
+    ok(
+        &b,
+        &[
+            "remote",
+            "add",
+            "dash2",
+            "https://127.0.0.1:1",
+            "--token",
+            "-xyz",
+        ],
+    );
     // A fingerprint that is not one.
     let o = run_at(
         &a,
