@@ -371,3 +371,100 @@ fn check(s: &Settings) -> std::result::Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tls_tests {
+    use super::*;
+
+    fn files(dir: &Path, names: &[&str]) {
+        for n in names {
+            std::fs::create_dir_all(dir.join(n).parent().unwrap()).unwrap();
+            std::fs::write(dir.join(n), "pem").unwrap();
+        }
+    }
+
+    #[test]
+    fn tls_files_come_from_flags_over_settings_resolved_against_the_node() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = dir.path();
+        files(node, &["tls/c.pem", "tls/k.pem", "tls/ca.pem", "flag.pem"]);
+        let x = ExchangeSettings {
+            tls_cert: Some("tls/c.pem".into()),
+            tls_key: Some("tls/k.pem".into()),
+            tls_client_ca: Some("tls/ca.pem".into()),
+            ..ExchangeSettings::default()
+        };
+        let none = TlsFlags::default();
+        assert_eq!(
+            x.tls_files(node, &none).unwrap(),
+            Some(TlsFiles {
+                cert: node.join("tls/c.pem"),
+                key: node.join("tls/k.pem"),
+                client_ca: Some(node.join("tls/ca.pem")),
+            })
+        );
+        // A flag takes the place of its setting only.
+        let flag = node.join("flag.pem");
+        let ca = TlsFlags {
+            client_ca: Some(flag.clone()),
+            ..TlsFlags::default()
+        };
+        assert_eq!(
+            x.tls_files(node, &ca).unwrap().unwrap().client_ca,
+            Some(flag.clone())
+        );
+        // No TLS at all, and a client CA with no certificate.
+        let plain = ExchangeSettings::default();
+        assert_eq!(plain.tls_files(node, &none).unwrap(), None);
+        let e = plain.tls_files(node, &ca).unwrap_err();
+        assert!(e.to_string().contains("--tls-client-ca needs"), "{e}");
+        // A file that is not there is named with its setting and path.
+        let gone = ExchangeSettings {
+            tls_key: Some("tls/gone.pem".into()),
+            ..x.clone()
+        };
+        let e = gone.tls_files(node, &none).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!(
+                "[exchange] tls_key `{}`: cannot read",
+                node.join("tls/gone.pem").display()
+            )),
+            "{e}"
+        );
+        let e = x
+            .tls_files(
+                node,
+                &TlsFlags {
+                    cert: Some(node.join("tls")),
+                    key: Some(flag),
+                    client_ca: None,
+                },
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--tls-cert") && e.contains("is not a file"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_settings_file_with_half_of_tls_is_refused() {
+        let half = Settings {
+            exchange: ExchangeSettings {
+                tls_cert: Some("c.pem".into()),
+                ..ExchangeSettings::default()
+            },
+            ..Settings::default()
+        };
+        assert!(check(&half).unwrap_err().contains("go together"));
+        let ca_only = Settings {
+            exchange: ExchangeSettings {
+                tls_client_ca: Some("ca.pem".into()),
+                ..ExchangeSettings::default()
+            },
+            ..Settings::default()
+        };
+        assert!(check(&ca_only).unwrap_err().contains("needs tls_cert"));
+    }
+}
