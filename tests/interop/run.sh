@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a Tearline node on loopback with one release and one partner, then
-# runs the interop checks against it with real TAXII peers from PyPI.
+# runs the interop checks against it with real TAXII peers from PyPI; then
+# the same client over HTTPS, with and without a client certificate.
 # Usage: tests/interop/run.sh PYTHON TEARLINE
 set -euo pipefail
 py=$1
@@ -30,3 +31,7 @@ url=$(sed -n 's#.*TAXII 2.1 on \(http://[^/]*\)/taxii2/.*#\1#p' "$work/serve.log
 
 # tearline sync pulls from the OASIS reference server, medallion.
 "$py" "$here/medallion_check.py" "$tl" "$work/medallion"
+
+# taxii2-client over HTTPS: a node of its own, with certificates the check
+# makes (Python's cryptography package), mutual TLS for a bound partner.
+"$py" "$here/taxii2_client_tls_check.py" "$tl"

@@ -10,6 +10,7 @@
 //! known, every object must carry a valid signature; a page with an altered
 //! object is refused and the object named.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -48,6 +49,9 @@ pub struct Remote {
     /// The collections to pull; empty means every collection we may read
     /// but not write (a Tearline node's releases to us).
     pub collections: Vec<String>,
+    /// TLS towards it (see [`crate::tls::client_config`]): its own CA, our
+    /// client certificate. None: the public roots, no client certificate.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// Why a sync failed.
@@ -109,6 +113,39 @@ pub struct SyncReport {
     pub notices: Vec<(String, String)>,
 }
 
+/// What went wrong on the way to a remote, with what to do about a
+/// certificate that was not accepted, on either side.
+fn transport_message(t: &ureq::Transport) -> String {
+    match std::error::Error::source(t).and_then(rustls_error) {
+        Some(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)) => {
+            "the server's TLS certificate was not accepted (UnknownIssuer: no trusted CA issued it); if the remote's certificate is issued by its own CA, give that CA with `tearline remote add ... --ca FILE`".into()
+        }
+        Some(rustls::Error::InvalidCertificate(c)) => {
+            format!("the server's TLS certificate was not accepted ({c:?})")
+        }
+        Some(rustls::Error::AlertReceived(a)) => format!(
+            "the server ended the TLS handshake ({a:?}); it may want a client certificate that its CA issued (`tearline remote add ... --client-cert FILE --client-key FILE`)"
+        ),
+        Some(other) => format!("TLS failed: {other}"),
+        None => t.to_string(),
+    }
+}
+
+/// The rustls error behind an error, if any (an I/O error carries it
+/// inside, not as its source).
+fn rustls_error(e: &(dyn std::error::Error + 'static)) -> Option<rustls::Error> {
+    if let Some(r) = e.downcast_ref::<rustls::Error>() {
+        return Some(r.clone());
+    }
+    if let Some(inner) = e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        return rustls_error(inner);
+    }
+    e.source().and_then(rustls_error)
+}
+
 /// The key of the pull cursor of one remote collection.
 fn pull_cursor(remote: &str, collection: &str) -> String {
     format!("pull/{remote}/{collection}")
@@ -124,10 +161,13 @@ struct Answer {
 }
 
 impl Remote {
-    fn agent() -> ureq::Agent {
-        ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(60))
-            .build()
+    fn agent(&self) -> ureq::Agent {
+        let b = ureq::AgentBuilder::new().timeout(Duration::from_secs(60));
+        match &self.tls {
+            Some(c) => b.tls_config(c.clone()),
+            None => b,
+        }
+        .build()
     }
 
     fn authorize(&self, r: ureq::Request) -> ureq::Request {
@@ -146,7 +186,7 @@ impl Remote {
 
     /// One request, retried while the remote answers 429.
     fn call(&self, method: &str, url: &str, body: Option<&Value>) -> Result<Answer, SyncError> {
-        let agent = Self::agent();
+        let agent = self.agent();
         for attempt in 0.. {
             let req = self.authorize(agent.request(method, url));
             let result = match body {
@@ -190,7 +230,7 @@ impl Remote {
                 Err(ureq::Error::Transport(t)) => {
                     return Err(SyncError::Transport {
                         url: url.to_string(),
-                        message: t.to_string(),
+                        message: transport_message(&t),
                     });
                 }
             }

@@ -21,13 +21,18 @@
 //! the audiences again whenever the store's generation changes, so a
 //! change made while it runs holds from the next request.
 //!
+//! A partner may be bound to a TLS client certificate; its requests then
+//! need the certificate and its credential (see [`tls`]).
+//!
 //! Only this crate knows HTTP and TAXII envelopes. [`app`] builds the
-//! router, so tests call it in-process; [`serve`] binds it to a socket.
+//! router, so tests call it in-process; [`serve`] binds it to a socket,
+//! [`serve_tls_with`] over TLS.
 #![deny(missing_docs)]
 
 mod auth;
 mod client;
 mod error;
+pub mod tls;
 
 use std::sync::{Arc, Mutex};
 
@@ -48,6 +53,7 @@ use tearline_store::{
     StoredObject, VersionMatch,
 };
 
+use auth::Presented;
 pub use auth::{digest, new_secret};
 pub use client::{Auth, Remote, SyncError, SyncReport};
 pub use error::ApiError;
@@ -481,8 +487,43 @@ pub async fn serve_with(
     state: Arc<AppState>,
     extra: Router,
 ) -> std::io::Result<()> {
-    // Warnings whose window ends while the server runs become "review due"
-    // within a minute, recorded in the audit log.
+    run(listener, state, extra).await
+}
+
+/// Like [`serve_with`], over TLS: HTTPS with `config` (see
+/// [`tls::server_config`]); each request carries the client certificate
+/// its connection presented, if any.
+pub async fn serve_tls_with(
+    listener: tokio::net::TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    state: Arc<AppState>,
+    extra: Router,
+) -> std::io::Result<()> {
+    run(tls::TlsListener::new(listener, config), state, extra).await
+}
+
+/// Serves on any listener whose connections say who the peer is, until
+/// Ctrl-C.
+async fn run<L>(listener: L, state: Arc<AppState>, extra: Router) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+    tls::Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
+    review_ticker(&state);
+    let service = app(state)
+        .merge(extra)
+        .into_make_service_with_connect_info::<tls::Peer>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+/// Warnings whose window ends while the server runs become "review due"
+/// within a minute, recorded in the audit log.
+fn review_ticker(state: &Arc<AppState>) {
     let ticker = state.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -496,11 +537,6 @@ pub async fn serve_with(
             }
         }
     });
-    axum::serve(listener, app(state).merge(extra))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
 }
 
 /// Applies a lifecycle event; a refused transition (e.g. on a closed
@@ -610,9 +646,10 @@ fn check_accept(h: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// Checks `Accept` and credentials: the common start of every handler.
-fn begin(s: &AppState, h: &HeaderMap) -> Result<Partner, ApiError> {
-    check_accept(h)?;
+/// Checks `Accept` and credentials (with the client certificate of a
+/// partner bound to one): the common start of every handler.
+fn begin(s: &AppState, h: &Presented) -> Result<Partner, ApiError> {
+    check_accept(&h.headers)?;
     let p = auth::authenticate(s.store(), h)?;
     s.admit(&p.name)?;
     s.contact(&p.name)?;
@@ -824,7 +861,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::Internal(format!("a request task failed: {e}")))?
 }
 
-async fn discovery(State(s): State<Arc<AppState>>, h: HeaderMap) -> Result<Response, ApiError> {
+async fn discovery(State(s): State<Arc<AppState>>, h: Presented) -> Result<Response, ApiError> {
     blocking(move || {
         begin(&s, &h)?;
         Ok(taxii(
@@ -840,7 +877,7 @@ async fn discovery(State(s): State<Arc<AppState>>, h: HeaderMap) -> Result<Respo
     .await
 }
 
-async fn api_root(State(s): State<Arc<AppState>>, h: HeaderMap) -> Result<Response, ApiError> {
+async fn api_root(State(s): State<Arc<AppState>>, h: Presented) -> Result<Response, ApiError> {
     blocking(move || {
         begin(&s, &h)?;
         Ok(taxii(
@@ -856,7 +893,7 @@ async fn api_root(State(s): State<Arc<AppState>>, h: HeaderMap) -> Result<Respon
     .await
 }
 
-async fn collections(State(s): State<Arc<AppState>>, h: HeaderMap) -> Result<Response, ApiError> {
+async fn collections(State(s): State<Arc<AppState>>, h: Presented) -> Result<Response, ApiError> {
     blocking(move || {
         let p = begin(&s, &h)?;
         let list: Vec<Value> = collections_of(&p).iter().map(collection_json).collect();
@@ -867,7 +904,7 @@ async fn collections(State(s): State<Arc<AppState>>, h: HeaderMap) -> Result<Res
 
 async fn collection(
     State(s): State<Arc<AppState>>,
-    h: HeaderMap,
+    h: Presented,
     Path(cid): Path<String>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
@@ -888,7 +925,7 @@ fn readable(p: &Partner, cid: &str) -> Result<Collection, ApiError> {
 
 async fn get_objects(
     State(s): State<Arc<AppState>>,
-    h: HeaderMap,
+    h: Presented,
     Path(cid): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
@@ -903,7 +940,7 @@ async fn get_objects(
 
 async fn get_object(
     State(s): State<Arc<AppState>>,
-    h: HeaderMap,
+    h: Presented,
     Path((cid, oid)): Path<(String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
@@ -946,7 +983,7 @@ fn objects_envelope(
 
 async fn versions(
     State(s): State<Arc<AppState>>,
-    h: HeaderMap,
+    h: Presented,
     Path((cid, oid)): Path<(String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
@@ -974,7 +1011,7 @@ async fn versions(
 
 async fn manifest(
     State(s): State<Arc<AppState>>,
-    h: HeaderMap,
+    h: Presented,
     Path(cid): Path<String>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
@@ -997,7 +1034,7 @@ async fn manifest(
 
 async fn delete_object(
     State(s): State<Arc<AppState>>,
-    h: HeaderMap,
+    h: Presented,
     Path((cid, oid)): Path<(String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
@@ -1031,7 +1068,7 @@ async fn delete_object(
 
 async fn status(
     State(s): State<Arc<AppState>>,
-    h: HeaderMap,
+    h: Presented,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
@@ -1072,21 +1109,21 @@ fn status_json(st: &EnvelopeStatus) -> Value {
 
 async fn post_objects(
     State(s): State<Arc<AppState>>,
-    h: HeaderMap,
+    h: Presented,
     Path(cid): Path<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
     let max = s.config.max_content_length;
-    let (st, hd) = (s.clone(), h.clone());
-    let (p, c) = blocking(move || {
-        let p = begin(&st, &hd)?;
+    let st = s.clone();
+    let (p, c, h) = blocking(move || {
+        let p = begin(&st, &h)?;
         let c = find_collection(&p, &cid)?;
         if !c.can_write {
             return Err(ApiError::Forbidden(
                 "this collection cannot be written to".into(),
             ));
         }
-        Ok((p, c))
+        Ok((p, c, h.headers))
     })
     .await?;
     let ct = h

@@ -152,6 +152,7 @@ fn add_partners(store: &dyn Store) {
             token_sha256: digest(token),
             created_at: "2026-03-20T09:00:00Z".into(),
             rotated_at: "2026-03-20T09:00:00Z".into(),
+            client_cert_sha256: None,
         };
         store.partner_add(&p, entry()).unwrap();
     }

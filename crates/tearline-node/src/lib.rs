@@ -64,8 +64,8 @@ use tearline_store_sqlite::SqliteStore;
 pub use error::{Code, Error, ErrorCode, Result};
 pub use policy::{Caller, Role, INTERNAL};
 pub use settings::{
-    EmailSettings, ExchangeSettings, NotifySettings, Settings, WebhookSettings, WorkbenchSettings,
-    SETTINGS,
+    EmailSettings, ExchangeSettings, NotifySettings, Settings, TlsFiles, TlsFlags, WebhookSettings,
+    WorkbenchSettings, SETTINGS,
 };
 
 /// The database file in a node directory.
@@ -445,6 +445,9 @@ fn migrate_remotes(dir: &Path, store: &dyn Store, clock: &Clock) -> Result<()> {
             key: r.key,
             collections: r.collections,
             added_at: stamp(clock()),
+            ca_pem: None,
+            client_cert_pem: None,
+            client_key_pem: None,
         };
         let entry = audit_entry(
             clock,

@@ -2,7 +2,10 @@
 //! `sync`, answering with acknowledgements, measures and feedback, and
 //! listing what was received.
 
+use std::path::PathBuf;
+
 use serde_json::json;
+use tearline_exchange::tls::{self, Identity, Pem};
 use tearline_exchange::{Auth, Remote, SyncError};
 use tearline_model::{Audience, Level};
 use tearline_store::{Collection, ObjectQuery, RemoteRecord, VersionMatch};
@@ -28,6 +31,13 @@ pub struct RemoteInput {
     /// Collections to pull (default: every collection we may read but not
     /// write).
     pub collections: Vec<String>,
+    /// A CA (PEM file) its server certificate must chain to, instead of
+    /// the public roots.
+    pub ca: Option<PathBuf>,
+    /// Our client certificate chain (PEM file), presented to it.
+    pub client_cert: Option<PathBuf>,
+    /// The private key (PEM file) of `client_cert`.
+    pub client_key: Option<PathBuf>,
 }
 
 /// A remote as listed (never its secrets).
@@ -43,6 +53,10 @@ pub struct RemoteView {
     pub key: Option<String>,
     /// The collections pulled (empty: every readable one).
     pub collections: Vec<String>,
+    /// Its server certificate is checked against its own CA.
+    pub own_ca: bool,
+    /// We present a client certificate to it.
+    pub client_cert: bool,
 }
 
 /// What a sync did.
@@ -98,13 +112,65 @@ fn remote_of(r: RemoteRecord) -> Result<Remote> {
         .map(tearline_stix::import_key)
         .transpose()
         .map_err(|m| Error::bad(format!("remote `{name}`: {m}")))?;
+    let tls = remote_tls(&name, &r.ca_pem, &r.client_cert_pem, &r.client_key_pem)
+        .map_err(|e| Error::bad(e.to_string()))?;
     Ok(Remote {
         name: r.name,
         url: r.url,
         auth,
         key,
         collections: r.collections,
+        tls,
     })
+}
+
+/// The TLS client configuration of a remote with its own CA or our client
+/// certificate (None: the defaults). Errors name the remote and the item.
+fn remote_tls(
+    name: &str,
+    ca: &Option<String>,
+    cert: &Option<String>,
+    key: &Option<String>,
+) -> std::result::Result<Option<std::sync::Arc<tls::ClientConfig>>, tls::TlsError> {
+    if ca.is_none() && cert.is_none() {
+        return Ok(None);
+    }
+    let ca_name = format!("remote `{name}`: its CA");
+    let cert_name = format!("remote `{name}`: our client certificate");
+    let key_name = format!("remote `{name}`: our client key");
+    let identity = match (cert, key) {
+        (Some(c), Some(k)) => Some(Identity {
+            cert: Pem {
+                name: &cert_name,
+                text: c,
+            },
+            key: Pem {
+                name: &key_name,
+                text: k,
+            },
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(tls::TlsError {
+                what: format!("remote `{name}`"),
+                problem:
+                    "has a client certificate without its key, or a key without its certificate"
+                        .into(),
+            })
+        }
+    };
+    let ca = ca.as_deref().map(|text| Pem {
+        name: &ca_name,
+        text,
+    });
+    tls::client_config(ca, identity).map(Some)
+}
+
+/// Reads a PEM file given with `flag`; the error names both.
+fn pem_file(flag: &str, path: &Option<PathBuf>) -> Result<Option<String>> {
+    path.as_ref()
+        .map(|p| tls::read_pem_file(p).map_err(|e| Error::bad(format!("{flag}: {e}"))))
+        .transpose()
 }
 
 /// The id under which a report received from `remote` is stored as a
@@ -150,6 +216,53 @@ impl Node {
         if let Some(k) = &r.key {
             tearline_stix::import_key(k).map_err(|m| Error::bad(format!("--key: {m}")))?;
         }
+        if r.client_cert.is_some() != r.client_key.is_some() {
+            return Err(Error::bad(
+                "--client-cert and --client-key go together: give both or neither",
+            ));
+        }
+        let uses_tls = r.ca.is_some() || r.client_cert.is_some();
+        if uses_tls && !r.url.starts_with("https://") {
+            return Err(Error::bad(format!(
+                "--ca, --client-cert and --client-key are for an https:// URL, not `{}`",
+                r.url
+            )));
+        }
+        let ca_pem = pem_file("--ca", &r.ca)?;
+        let client_cert_pem = pem_file("--client-cert", &r.client_cert)?;
+        let client_key_pem = pem_file("--client-key", &r.client_key)?;
+        // The files are checked now, named as given; the store keeps their
+        // contents, so the node does not depend on them later.
+        let named = |flag: &str, p: &Option<PathBuf>| {
+            p.as_ref()
+                .map(|p| format!("{flag} `{}`", p.display()))
+                .unwrap_or_default()
+        };
+        let (ca_name, cert_name, key_name) = (
+            named("--ca", &r.ca),
+            named("--client-cert", &r.client_cert),
+            named("--client-key", &r.client_key),
+        );
+        let identity = match (&client_cert_pem, &client_key_pem) {
+            (Some(c), Some(k)) => Some(Identity {
+                cert: Pem {
+                    name: &cert_name,
+                    text: c,
+                },
+                key: Pem {
+                    name: &key_name,
+                    text: k,
+                },
+            }),
+            _ => None,
+        };
+        let ca = ca_pem.as_deref().map(|text| Pem {
+            name: &ca_name,
+            text,
+        });
+        if uses_tls {
+            tls::client_config(ca, identity).map_err(|e| Error::bad(e.to_string()))?;
+        }
         let rec = RemoteRecord {
             name: name.clone(),
             url: r.url.clone(),
@@ -159,12 +272,20 @@ impl Node {
             key: r.key.clone(),
             collections: r.collections.clone(),
             added_at: stamp(self.now()),
+            ca_pem,
+            client_cert_pem,
+            client_key_pem,
         };
         let entry = self.entry(
             caller,
             "remote.add",
             &name,
-            json!({ "url": r.url, "verifies_signatures": r.key.is_some() }),
+            json!({
+                "url": r.url,
+                "verifies_signatures": r.key.is_some(),
+                "own_ca": r.ca.is_some(),
+                "client_cert": r.client_cert.is_some(),
+            }),
         );
         self.store.remote_add(&rec, entry).map_err(|e| match e {
             tearline_store::StoreError::Conflict(m) => Error::bad(m),
@@ -180,6 +301,8 @@ impl Node {
             .into_iter()
             .map(|r| RemoteView {
                 auth: if r.token.is_some() { "bearer" } else { "basic" },
+                own_ca: r.ca_pem.is_some(),
+                client_cert: r.client_cert_pem.is_some(),
                 name: r.name,
                 url: r.url,
                 key: r.key,

@@ -6,7 +6,7 @@
 //! here; [`Legacy`] reads them once so that opening the node can move them
 //! into the store.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tearline_model::Audience;
@@ -104,6 +104,18 @@ pub struct ExchangeSettings {
     pub rate_per_second: f64,
     /// Requests a partner may make in a burst.
     pub burst: f64,
+    /// The server's certificate chain (PEM); with `tls_key`, `serve`
+    /// speaks HTTPS. A relative path is relative to the node directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `tls_cert`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
+    /// A CA (PEM): `serve` asks clients for a certificate and verifies it
+    /// against this CA. Partners bound to a certificate need it; others
+    /// may still come without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 impl Default for ExchangeSettings {
@@ -114,8 +126,113 @@ impl Default for ExchangeSettings {
             page_size: d.page_size,
             rate_per_second: d.rate_per_second,
             burst: d.burst,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
         }
     }
+}
+
+/// The TLS files `serve` uses, each checked readable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Its private key (PEM).
+    pub key: PathBuf,
+    /// The CA of client certificates (PEM), if client certificates are
+    /// asked for.
+    pub client_ca: Option<PathBuf>,
+}
+
+/// TLS files given on the command line, which take the place of the
+/// settings' (relative paths are relative to the current directory).
+#[derive(Debug, Clone, Default)]
+pub struct TlsFlags {
+    /// `--tls-cert`.
+    pub cert: Option<PathBuf>,
+    /// `--tls-key`.
+    pub key: Option<PathBuf>,
+    /// `--tls-client-ca`.
+    pub client_ca: Option<PathBuf>,
+}
+
+impl ExchangeSettings {
+    /// The TLS files of `serve`: each flag given takes the place of its
+    /// setting; settings' relative paths are resolved against the node
+    /// directory `dir`. None: plain HTTP. An error names the flag or
+    /// setting and the file: a certificate without its key (or the other
+    /// way round), a client CA without a certificate, a file that cannot
+    /// be read.
+    pub fn tls_files(&self, dir: &Path, flags: &TlsFlags) -> Result<Option<TlsFiles>> {
+        let pick = |flag: &Option<PathBuf>,
+                    name: &'static str,
+                    setting: &Option<PathBuf>,
+                    key: &'static str| {
+            match (flag, setting) {
+                (Some(f), _) => Some((f.clone(), name.to_string())),
+                (None, Some(s)) => Some((dir.join(s), format!("[exchange] {key}"))),
+                (None, None) => None,
+            }
+        };
+        let (cert, key) = match (&flags.cert, &flags.key) {
+            (Some(_), None) => return Err(Error::bad("--tls-cert needs --tls-key")),
+            (None, Some(_)) => return Err(Error::bad("--tls-key needs --tls-cert")),
+            (Some(_), Some(_)) => (
+                pick(&flags.cert, "--tls-cert", &None, "tls_cert"),
+                pick(&flags.key, "--tls-key", &None, "tls_key"),
+            ),
+            (None, None) => (
+                pick(&None, "--tls-cert", &self.tls_cert, "tls_cert"),
+                pick(&None, "--tls-key", &self.tls_key, "tls_key"),
+            ),
+        };
+        let client_ca = pick(
+            &flags.client_ca,
+            "--tls-client-ca",
+            &self.tls_client_ca,
+            "tls_client_ca",
+        );
+        let (cert, key) = match (cert, key) {
+            (Some(c), Some(k)) => (c, k),
+            (None, None) => {
+                return match client_ca {
+                    Some((_, from)) => Err(Error::bad(format!(
+                        "{from} needs a server certificate and key (--tls-cert and --tls-key, or [exchange] tls_cert and tls_key)"
+                    ))),
+                    None => Ok(None),
+                }
+            }
+            // `check` refuses a settings file with one of the two.
+            _ => {
+                return Err(Error::bad(
+                    "[exchange] tls_cert and tls_key go together: give both or neither",
+                ))
+            }
+        };
+        for (path, from) in [Some(&cert), Some(&key), client_ca.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            readable(path).map_err(|m| Error::bad(format!("{from} `{}`: {m}", path.display())))?;
+        }
+        Ok(Some(TlsFiles {
+            cert: cert.0,
+            key: key.0,
+            client_ca: client_ca.map(|c| c.0),
+        }))
+    }
+}
+
+/// Whether a file can be read: an error says why not.
+fn readable(path: &Path) -> std::result::Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err("is not a file".into());
+    }
+    std::fs::File::open(path)
+        .map(|_| ())
+        .map_err(|e| format!("cannot read: {e}"))
 }
 
 /// `[workbench]`: settings of the web UI that `tearline serve` also serves,
@@ -215,6 +332,12 @@ fn check(s: &Settings) -> std::result::Result<(), String> {
     if !(x.rate_per_second > 0.0 && x.burst >= 1.0) {
         return Err("[exchange] rate_per_second must be above 0 and burst at least 1".into());
     }
+    if x.tls_cert.is_some() != x.tls_key.is_some() {
+        return Err("[exchange] tls_cert and tls_key go together: give both or neither".into());
+    }
+    if x.tls_client_ca.is_some() && x.tls_cert.is_none() {
+        return Err("[exchange] tls_client_ca needs tls_cert and tls_key".into());
+    }
     let w = &s.workbench;
     if w.session_idle_minutes == 0 || w.session_max_hours == 0 {
         return Err(
@@ -254,4 +377,101 @@ fn check(s: &Settings) -> std::result::Result<(), String> {
         unknown("[[notify.email]]", &e.events)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tls_tests {
+    use super::*;
+
+    fn files(dir: &Path, names: &[&str]) {
+        for n in names {
+            std::fs::create_dir_all(dir.join(n).parent().unwrap()).unwrap();
+            std::fs::write(dir.join(n), "pem").unwrap();
+        }
+    }
+
+    #[test]
+    fn tls_files_come_from_flags_over_settings_resolved_against_the_node() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = dir.path();
+        files(node, &["tls/c.pem", "tls/k.pem", "tls/ca.pem", "flag.pem"]);
+        let x = ExchangeSettings {
+            tls_cert: Some("tls/c.pem".into()),
+            tls_key: Some("tls/k.pem".into()),
+            tls_client_ca: Some("tls/ca.pem".into()),
+            ..ExchangeSettings::default()
+        };
+        let none = TlsFlags::default();
+        assert_eq!(
+            x.tls_files(node, &none).unwrap(),
+            Some(TlsFiles {
+                cert: node.join("tls/c.pem"),
+                key: node.join("tls/k.pem"),
+                client_ca: Some(node.join("tls/ca.pem")),
+            })
+        );
+        // A flag takes the place of its setting only.
+        let flag = node.join("flag.pem");
+        let ca = TlsFlags {
+            client_ca: Some(flag.clone()),
+            ..TlsFlags::default()
+        };
+        assert_eq!(
+            x.tls_files(node, &ca).unwrap().unwrap().client_ca,
+            Some(flag.clone())
+        );
+        // No TLS at all, and a client CA with no certificate.
+        let plain = ExchangeSettings::default();
+        assert_eq!(plain.tls_files(node, &none).unwrap(), None);
+        let e = plain.tls_files(node, &ca).unwrap_err();
+        assert!(e.to_string().contains("--tls-client-ca needs"), "{e}");
+        // A file that is not there is named with its setting and path.
+        let gone = ExchangeSettings {
+            tls_key: Some("tls/gone.pem".into()),
+            ..x.clone()
+        };
+        let e = gone.tls_files(node, &none).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!(
+                "[exchange] tls_key `{}`: cannot read",
+                node.join("tls/gone.pem").display()
+            )),
+            "{e}"
+        );
+        let e = x
+            .tls_files(
+                node,
+                &TlsFlags {
+                    cert: Some(node.join("tls")),
+                    key: Some(flag),
+                    client_ca: None,
+                },
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--tls-cert") && e.contains("is not a file"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_settings_file_with_half_of_tls_is_refused() {
+        let half = Settings {
+            exchange: ExchangeSettings {
+                tls_cert: Some("c.pem".into()),
+                ..ExchangeSettings::default()
+            },
+            ..Settings::default()
+        };
+        assert!(check(&half).unwrap_err().contains("go together"));
+        let ca_only = Settings {
+            exchange: ExchangeSettings {
+                tls_client_ca: Some("ca.pem".into()),
+                ..ExchangeSettings::default()
+            },
+            ..Settings::default()
+        };
+        assert!(check(&ca_only).unwrap_err().contains("needs tls_cert"));
+    }
 }

@@ -2,7 +2,7 @@
 
 /// The schema, one step per version. A node's database records the
 /// number of steps applied (`PRAGMA user_version`).
-pub const MIGRATIONS: [&str; 8] = [
+pub const MIGRATIONS: [&str; 9] = [
     "CREATE TABLE protected_terms (
                     key TEXT PRIMARY KEY,
                     term TEXT NOT NULL,
@@ -210,4 +210,11 @@ pub const MIGRATIONS: [&str; 8] = [
                  CREATE INDEX received_events_by_warning ON received_events (warning, seq);
                  ALTER TABLE release_requests ADD COLUMN supersedes INTEGER;
                  ALTER TABLE release_requests ADD COLUMN name TEXT;",
+    // v9: TLS. A partner may be bound to a client certificate (the
+    // SHA-256 of its DER); a remote may carry its own CA and our client
+    // certificate and key, as PEM, so that the node stays self-contained.
+    "ALTER TABLE partners ADD COLUMN client_cert_sha256 TEXT;
+                 ALTER TABLE remotes ADD COLUMN ca_pem TEXT;
+                 ALTER TABLE remotes ADD COLUMN client_cert_pem TEXT;
+                 ALTER TABLE remotes ADD COLUMN client_key_pem TEXT;",
 ];

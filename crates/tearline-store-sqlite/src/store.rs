@@ -185,6 +185,7 @@ fn row_partner(r: &rusqlite::Row<'_>) -> rusqlite::Result<Partner> {
         token_sha256: r.get(3)?,
         created_at: r.get(4)?,
         rotated_at: r.get(5)?,
+        client_cert_sha256: r.get(6)?,
     })
 }
 
@@ -380,6 +381,9 @@ fn row_remote(r: &rusqlite::Row<'_>) -> rusqlite::Result<RemoteRecord> {
             .map(str::to_string)
             .collect(),
         added_at: r.get(7)?,
+        ca_pem: r.get(8)?,
+        client_cert_pem: r.get(9)?,
+        client_key_pem: r.get(10)?,
     })
 }
 
@@ -1027,8 +1031,8 @@ impl Store for SqliteStore {
             }
             let n = tx
                 .execute(
-                    "INSERT INTO partners (name, audience, password_sha256, token_sha256, created_at, rotated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING",
-                    params![p.name, p.audience, p.password_sha256, p.token_sha256, p.created_at, p.rotated_at],
+                    "INSERT INTO partners (name, audience, password_sha256, token_sha256, created_at, rotated_at, client_cert_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO NOTHING",
+                    params![p.name, p.audience, p.password_sha256, p.token_sha256, p.created_at, p.rotated_at, p.client_cert_sha256],
                 )
                 .map_err(db)?;
             if n == 0 {
@@ -1059,6 +1063,20 @@ impl Store for SqliteStore {
         )
     }
 
+    fn partner_set_client_cert(
+        &self,
+        name: &str,
+        sha256: Option<&str>,
+        audit: NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        self.change_audited(
+            "UPDATE partners SET client_cert_sha256 = ?2 WHERE name = ?1",
+            &[&name, &sha256],
+            audit,
+            true,
+        )
+    }
+
     fn partner_remove(&self, name: &str, audit: NewAuditEntry) -> Result<bool, StoreError> {
         self.change_audited(
             "DELETE FROM partners WHERE name = ?1",
@@ -1071,7 +1089,7 @@ impl Store for SqliteStore {
     fn partners(&self) -> Result<Vec<Partner>, StoreError> {
         let conn = self.conn()?;
         let mut st = conn
-            .prepare_cached("SELECT name, audience, password_sha256, token_sha256, created_at, rotated_at FROM partners ORDER BY name")
+            .prepare_cached("SELECT name, audience, password_sha256, token_sha256, created_at, rotated_at, client_cert_sha256 FROM partners ORDER BY name")
             .map_err(db)?;
         let rows = st.query_map([], row_partner).map_err(db)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db)
@@ -1081,8 +1099,8 @@ impl Store for SqliteStore {
         self.write(|tx| {
             let n = tx
                 .execute(
-                    "INSERT INTO remotes (name, url, user, password, token, key, collections, added_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (name) DO NOTHING",
+                    "INSERT INTO remotes (name, url, user, password, token, key, collections, added_at, ca_pem, client_cert_pem, client_key_pem)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (name) DO NOTHING",
                     params![
                         r.name,
                         r.url,
@@ -1091,7 +1109,10 @@ impl Store for SqliteStore {
                         r.token,
                         r.key,
                         r.collections.join("\n"),
-                        r.added_at
+                        r.added_at,
+                        r.ca_pem,
+                        r.client_cert_pem,
+                        r.client_key_pem
                     ],
                 )
                 .map_err(db)?;
@@ -1119,7 +1140,7 @@ impl Store for SqliteStore {
         let conn = self.conn()?;
         let mut st = conn
             .prepare_cached(
-                "SELECT name, url, user, password, token, key, collections, added_at FROM remotes ORDER BY name",
+                "SELECT name, url, user, password, token, key, collections, added_at, ca_pem, client_cert_pem, client_key_pem FROM remotes ORDER BY name",
             )
             .map_err(db)?;
         let rows = st.query_map([], row_remote).map_err(db)?;

@@ -425,6 +425,15 @@ pub trait Store: DocumentStore + WorkbenchStore + Send + Sync {
         at: &str,
         audit: NewAuditEntry,
     ) -> Result<bool, StoreError>;
+    /// Binds a partner to a TLS client certificate (the SHA-256 of its
+    /// DER, lowercase hex), or unbinds it with `None`. False if no such
+    /// partner.
+    fn partner_set_client_cert(
+        &self,
+        name: &str,
+        sha256: Option<&str>,
+        audit: NewAuditEntry,
+    ) -> Result<bool, StoreError>;
     /// Removes a partner. False if no such partner.
     fn partner_remove(&self, name: &str, audit: NewAuditEntry) -> Result<bool, StoreError>;
     /// Every partner, by name.

@@ -149,6 +149,11 @@ pub struct Partner {
     pub created_at: String,
     /// When its credentials were last set (RFC 3339).
     pub rotated_at: String,
+    /// SHA-256 (lowercase hex) of the DER of the TLS client certificate it
+    /// is bound to: when set, its requests must come over a connection
+    /// that presented this certificate, besides its password or token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert_sha256: Option<String>,
 }
 
 /// A warning about to be created with its release.
@@ -364,6 +369,17 @@ pub struct RemoteRecord {
     pub collections: Vec<String>,
     /// When it was added (RFC 3339).
     pub added_at: String,
+    /// The certificates (PEM) that its server certificate must chain to,
+    /// instead of the usual public roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_pem: Option<String>,
+    /// Our TLS client certificate chain (PEM), presented to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert_pem: Option<String>,
+    /// The private key (PEM) of our client certificate: a secret, kept
+    /// like the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key_pem: Option<String>,
 }
 
 /// An earlier warning that a release re-issues: the events that close it,

@@ -699,6 +699,7 @@ fn partners_remotes_generation(s: &dyn Store) {
         token_sha256: "t".into(),
         created_at: AT.into(),
         rotated_at: AT.into(),
+        client_cert_sha256: None,
     };
     let g = s.generation().unwrap();
     s.partner_add(&p, entry("partner.add")).unwrap();
@@ -728,6 +729,29 @@ fn partners_remotes_generation(s: &dyn Store) {
         .unwrap());
     assert_eq!(s.partners().unwrap()[0].token_sha256, "t3");
     assert_ne!(g2, s.generation().unwrap());
+    // A client certificate binding is stored, changed and cleared, and
+    // moves the generation like any change to partners.
+    let fp = "ab".repeat(32);
+    let g3 = s.generation().unwrap();
+    assert!(s
+        .partner_set_client_cert("north", Some(&fp), entry("partner.cert"))
+        .unwrap());
+    assert_eq!(s.partners().unwrap()[0].client_cert_sha256, Some(fp));
+    assert_ne!(g3, s.generation().unwrap());
+    assert!(!s
+        .partner_set_client_cert("nobody", Some("00"), entry("partner.cert"))
+        .unwrap());
+    assert!(s
+        .partner_set_client_cert("north", None, entry("partner.cert"))
+        .unwrap());
+    assert_eq!(s.partners().unwrap()[0].client_cert_sha256, None);
+    let mut bound = p.clone();
+    bound.name = "west".into();
+    bound.token_sha256 = "t4".into();
+    bound.client_cert_sha256 = Some("cd".repeat(32));
+    s.partner_add(&bound, entry("partner.add")).unwrap();
+    assert_eq!(s.partners().unwrap()[1], bound, "added with its binding");
+    assert!(s.partner_remove("west", entry("partner.remove")).unwrap());
     assert!(s.partner_remove("north", entry("partner.remove")).unwrap());
     assert!(!s.partner_remove("north", entry("partner.remove")).unwrap());
     assert!(s
@@ -748,10 +772,29 @@ fn partners_remotes_generation(s: &dyn Store) {
         key: None,
         collections: vec!["a".into(), "b".into()],
         added_at: AT.into(),
+        ca_pem: None,
+        client_cert_pem: None,
+        client_key_pem: None,
     };
     s.remote_add(&r, entry("remote.add")).unwrap();
     assert!(s.remote_add(&r, entry("remote.add")).is_err());
-    assert_eq!(s.remotes().unwrap(), vec![r]);
+    assert_eq!(s.remotes().unwrap(), vec![r.clone()]);
+    // A remote's CA and our client certificate and key are kept whole.
+    let tls = RemoteRecord {
+        name: "secure".into(),
+        url: "https://127.0.0.1:8443".into(),
+        ca_pem: Some("-----BEGIN CERTIFICATE-----\nQ0E=\n-----END CERTIFICATE-----\n".into()),
+        client_cert_pem: Some(
+            "-----BEGIN CERTIFICATE-----\nVVM=\n-----END CERTIFICATE-----\n".into(),
+        ),
+        client_key_pem: Some(
+            "-----BEGIN PRIVATE KEY-----\nS0VZ\n-----END PRIVATE KEY-----\n".into(),
+        ),
+        ..r
+    };
+    s.remote_add(&tls, entry("remote.add")).unwrap();
+    assert_eq!(s.remotes().unwrap()[0], tls);
+    assert!(s.remote_remove("secure", entry("remote.remove")).unwrap());
     assert!(s.remote_remove("sender", entry("remote.remove")).unwrap());
     assert!(!s.remote_remove("sender", entry("remote.remove")).unwrap());
     verified(s);
@@ -897,6 +940,7 @@ fn changes_send_in_their_transaction(s: &dyn Store) {
         token_sha256: "t".into(),
         created_at: AT.into(),
         rotated_at: AT.into(),
+        client_cert_sha256: None,
     };
     s.partner_add(&p, entry("partner.add")).unwrap();
     let reply = cleared("liaison", Level::Amber, "Reply");

@@ -2,11 +2,12 @@
 //! partners, users and remotes.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde_json::json;
 use tearline_node::admin::parse_level;
+use tearline_node::partners::ClientCert;
 use tearline_node::remotes::RemoteInput;
 use tearline_node::{Caller, Clock, Node};
 
@@ -161,14 +162,23 @@ fn print_credentials(c: &tearline_node::partners::Credentials) {
     );
 }
 
+/// The client certificate of `--client-cert-fingerprint` (or
+/// `--fingerprint`) or `--client-cert`, if either was given.
+pub fn client_cert(fingerprint: Option<String>, file: Option<PathBuf>) -> Option<ClientCert> {
+    fingerprint
+        .map(ClientCert::Fingerprint)
+        .or(file.map(ClientCert::File))
+}
+
 pub fn partner_add(
     n: &Node,
     me: &Caller,
     name: &str,
     audience: &str,
     with_sources: bool,
+    cert: Option<&ClientCert>,
 ) -> Result<u8> {
-    let p = n.partner_add(me, name, audience, with_sources)?;
+    let p = n.partner_add(me, name, audience, with_sources, cert)?;
     println!("added partner `{}` for audience `{}`", p.name, p.audience);
     if p.sees_sources {
         println!(
@@ -178,7 +188,22 @@ pub fn partner_add(
     }
     println!("  reads collection  {}", p.read_collection);
     println!("  writes to inbox   {}", p.inbox_collection);
+    if let Some(fp) = &p.client_cert_sha256 {
+        println!("  client cert       sha256 {fp} (required, with the password or token)");
+    }
     print_credentials(&p.credentials);
+    Ok(0)
+}
+
+pub fn partner_cert(n: &Node, me: &Caller, name: &str, cert: Option<&ClientCert>) -> Result<u8> {
+    match n.partner_cert(me, name, cert)? {
+        Some(fp) => println!(
+            "partner `{name}` is bound to the client certificate with SHA-256 {fp}: from its next request it must present it, with its password or token"
+        ),
+        None => println!(
+            "partner `{name}` is no longer bound to a client certificate: its password or token alone suffice"
+        ),
+    }
     Ok(0)
 }
 
@@ -196,19 +221,24 @@ pub fn partner_list(n: &Node, me: &Caller, as_json: bool) -> Result<u8> {
                     "read_collection": p.read_collection,
                     "inbox_collection": p.inbox_collection,
                     "last_contact": p.last_contact,
+                    "client_cert_sha256": p.client_cert_sha256,
                 })
             })
             .collect();
         return out::json(&v);
     }
     println!(
-        "{:<20} {:<16} {:<26} credentials set",
-        "partner", "audience", "added"
+        "{:<20} {:<16} {:<26} {:<26} client cert (SHA-256)",
+        "partner", "audience", "added", "credentials set"
     );
     for p in ps {
         println!(
-            "{:<20} {:<16} {:<26} {}",
-            p.name, p.audience, p.created_at, p.rotated_at
+            "{:<20} {:<16} {:<26} {:<26} {}",
+            p.name,
+            p.audience,
+            p.created_at,
+            p.rotated_at,
+            p.client_cert_sha256.as_deref().unwrap_or("-")
         );
     }
     Ok(0)
@@ -300,14 +330,24 @@ pub fn user_list(n: &Node, me: &Caller, as_json: bool) -> Result<u8> {
 
 pub fn remote_add(n: &Node, me: &Caller, r: &RemoteInput) -> Result<u8> {
     n.remote_add(me, r)?;
+    let mut notes = Vec::new();
+    if r.key.is_some() {
+        notes.push("signatures verified");
+    }
+    if r.ca.is_some() {
+        notes.push("its own CA");
+    }
+    if r.client_cert.is_some() {
+        notes.push("client certificate");
+    }
     println!(
         "added remote `{}` at {}{}",
         r.name.to_lowercase(),
         r.url,
-        if r.key.is_some() {
-            " (signatures verified)"
+        if notes.is_empty() {
+            String::new()
         } else {
-            ""
+            format!(" ({})", notes.join(", "))
         }
     );
     Ok(0)
@@ -318,21 +358,22 @@ pub fn remote_list(n: &Node, me: &Caller, as_json: bool) -> Result<u8> {
     if as_json {
         let v: Vec<_> = rs
             .iter()
-            .map(|r| json!({"name": r.name, "url": r.url, "auth": r.auth, "key": r.key, "collections": r.collections}))
+            .map(|r| json!({"name": r.name, "url": r.url, "auth": r.auth, "key": r.key, "collections": r.collections, "own_ca": r.own_ca, "client_cert": r.client_cert}))
             .collect();
         return out::json(&v);
     }
     for r in &rs {
-        println!(
-            "{:<16} {:<40} {}",
-            r.name,
-            r.url,
-            if r.key.is_some() {
-                "verifies signatures"
-            } else {
-                ""
-            }
-        );
+        let mut notes = Vec::new();
+        if r.key.is_some() {
+            notes.push("verifies signatures");
+        }
+        if r.own_ca {
+            notes.push("its own CA");
+        }
+        if r.client_cert {
+            notes.push("client certificate");
+        }
+        println!("{:<16} {:<40} {}", r.name, r.url, notes.join(", "));
     }
     Ok(0)
 }

@@ -180,6 +180,18 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Serve HTTPS with this certificate chain (PEM, the server's own
+        /// certificate first); with --tls-key. Default: [exchange] tls_cert.
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key (PEM) of --tls-cert.
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Ask clients for a certificate, verified against this CA (PEM);
+        /// partners bound to a certificate must present theirs. Default:
+        /// [exchange] tls_client_ca.
+        #[arg(long, value_name = "FILE")]
+        tls_client_ca: Option<PathBuf>,
     },
     /// The node's signing key.
     Key {
@@ -287,6 +299,29 @@ enum PartnerCmd {
         /// an audience.
         #[arg(long)]
         with_sources: bool,
+        /// Bind it to a TLS client certificate, by its SHA-256 fingerprint
+        /// (`openssl x509 -noout -fingerprint -sha256 -in CERT`): its
+        /// requests need that certificate and its password or token.
+        #[arg(long, value_name = "SHA256", conflicts_with = "client_cert")]
+        client_cert_fingerprint: Option<String>,
+        /// Bind it to the TLS client certificate in this PEM file.
+        #[arg(long, value_name = "FILE")]
+        client_cert: Option<PathBuf>,
+    },
+    /// Bind a partner to a TLS client certificate, or --clear the binding;
+    /// holds from its next request.
+    #[command(group(clap::ArgGroup::new("binding").required(true).args(["fingerprint", "client_cert", "clear"])))]
+    Cert {
+        name: String,
+        /// The certificate's SHA-256 fingerprint (hex, colons allowed).
+        #[arg(long, value_name = "SHA256")]
+        fingerprint: Option<String>,
+        /// The certificate itself (PEM file).
+        #[arg(long, value_name = "FILE")]
+        client_cert: Option<PathBuf>,
+        /// Remove the binding: its password or token alone suffice again.
+        #[arg(long)]
+        clear: bool,
     },
     /// List partners.
     List {
@@ -429,6 +464,8 @@ enum ReceivedCmd {
     },
 }
 
+// Parsed once per run: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum RemoteCmd {
     /// Add a remote.
@@ -438,9 +475,10 @@ enum RemoteCmd {
         url: String,
         #[arg(long)]
         user: Option<String>,
-        #[arg(long)]
+        /// Generated secrets may start with `-`: taken as they are.
+        #[arg(long, allow_hyphen_values = true)]
         password: Option<String>,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         token: Option<String>,
         /// Its public key: every object pulled must carry a valid signature.
         #[arg(long)]
@@ -448,6 +486,16 @@ enum RemoteCmd {
         /// A collection to pull (repeatable; default: every collection we may read but not write).
         #[arg(long = "collection", value_name = "ID")]
         collections: Vec<String>,
+        /// Trust this CA (PEM) for its HTTPS certificate, instead of the
+        /// public roots.
+        #[arg(long, value_name = "FILE")]
+        ca: Option<PathBuf>,
+        /// Present this TLS client certificate (PEM) to it; with --client-key.
+        #[arg(long, value_name = "FILE", requires = "client_key")]
+        client_cert: Option<PathBuf>,
+        /// The private key (PEM) of --client-cert; kept in the node's store.
+        #[arg(long, value_name = "FILE", requires = "client_cert")]
+        client_key: Option<PathBuf>,
     },
     /// List remotes.
     List {
@@ -615,13 +663,25 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     name,
                     audience,
                     with_sources,
-                } => admin::partner_add(&n, &me, &name, &audience, with_sources),
+                    client_cert_fingerprint,
+                    client_cert,
+                } => {
+                    let cert = admin::client_cert(client_cert_fingerprint, client_cert);
+                    admin::partner_add(&n, &me, &name, &audience, with_sources, cert.as_ref())
+                }
+                PartnerCmd::Cert { name, fingerprint, client_cert, clear: _ } => {
+                    let cert = admin::client_cert(fingerprint, client_cert);
+                    admin::partner_cert(&n, &me, &name, cert.as_ref())
+                }
                 PartnerCmd::List { json } => admin::partner_list(&n, &me, json),
                 PartnerCmd::Remove { name } => admin::partner_remove(&n, &me, &name),
                 PartnerCmd::Rotate { name } => admin::partner_rotate(&n, &me, &name),
             }
         }
-        Command::Serve { listen } => serve::serve(open()?, &listen),
+        Command::Serve { listen, tls_cert, tls_key, tls_client_ca } => {
+            let flags = tearline_node::TlsFlags { cert: tls_cert, key: tls_key, client_ca: tls_client_ca };
+            serve::serve(open()?, &listen, &flags)
+        }
         Command::User { action } => {
             let n = open()?;
             match action {
@@ -636,8 +696,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Remote { action } => {
             let n = open()?;
             match action {
-                RemoteCmd::Add { name, url, user, password, token, key, collections } => {
-                    let input = tearline_node::remotes::RemoteInput { name, url, user, password, token, key, collections };
+                RemoteCmd::Add { name, url, user, password, token, key, collections, ca, client_cert, client_key } => {
+                    let input = tearline_node::remotes::RemoteInput {
+                        name, url, user, password, token, key, collections, ca, client_cert, client_key,
+                    };
                     admin::remote_add(&n, &me, &input)
                 }
                 RemoteCmd::List { json } => admin::remote_list(&n, &me, json),
