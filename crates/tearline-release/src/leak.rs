@@ -8,12 +8,24 @@
 //!   of (sources and methods, and generalised spans above its level),
 //!   wherever in the report the span stands;
 //! - any run of [`RUN_WORDS`] or more consecutive words of a portion
-//!   withheld from the audience.
+//!   withheld from the audience — or, in scripts written without spaces
+//!   (Chinese, Japanese, Thai, ...), [`RUN_CHARS`] or more characters; a
+//!   window may mix both (a word weighs as much as one and a half
+//!   characters). The run check also reads the released title and
+//!   portions as one text with the portion breaks left out, so a run split
+//!   across two released portions is found too.
 //!
-//! All matching is done on normalised text (see [`crate::normalize`]), so
-//! case, compatibility forms, diacritics, invisible characters, line breaks
-//! and punctuation inside a term do not hide it; registry and span terms
-//! also match with a plural or possessive ending.
+//! Each field is read as written and as a reader would see it (see
+//! `view.rs`): Markdown rendered with its inline elements joined, HTML
+//! character references, percent-encoding, tags and comments decoded or
+//! removed, directional overrides read reversed (an override holding
+//! another directional control is refused as ambiguous). Every reading is
+//! then matched on normalised text (see [`crate::normalize`]), so case
+//! (full case folding), compatibility forms, diacritics, look-alike letters
+//! of other scripts and small capitals, invisible characters (bidirectional
+//! controls, the tatweel), line breaks, Hangul fillers and punctuation
+//! inside a term do not hide it; registry and span terms also match with a
+//! plural or possessive ending.
 //!
 //! [`clear`] is the only way to obtain a [`Cleared`] output, and a
 //! `Cleared` is the only thing the store records and the binary writes.
@@ -28,10 +40,24 @@ use tearline_model::{Audience, Report, SourcePos, SpanKind, TermKind};
 use crate::matcher::TermMatcher;
 use crate::normalize::Normalized;
 use crate::release::{receives, sees_original, Registry, Release};
+use crate::view::views;
 
 /// The length of a run of words from a withheld portion that counts as a
 /// leak.
 pub const RUN_WORDS: usize = 8;
+
+/// The length of a run of characters of a script written without spaces
+/// (Han, Hiragana, Katakana, Thai, ...) from a withheld portion that
+/// counts as a leak.
+pub const RUN_CHARS: usize = 12;
+
+/// What a word of a spaced script weighs in a run.
+const WORD_UNITS: usize = RUN_CHARS / 4;
+/// What a character of an unspaced script weighs in a run.
+const CHAR_UNITS: usize = RUN_WORDS / 4;
+/// A run's weight: [`RUN_WORDS`] words, or [`RUN_CHARS`] characters.
+const RUN_UNITS: usize = RUN_WORDS * WORD_UNITS;
+const _: () = assert!(RUN_CHARS * CHAR_UNITS == RUN_UNITS);
 
 /// What kind of protected material was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +85,10 @@ pub enum Protected {
     },
     /// Output that cannot be checked (not what it claims to be).
     Malformed(String),
+    /// Text whose display is ambiguous, so that what a reader sees cannot
+    /// be checked (a directional override holding another directional
+    /// control).
+    Ambiguous(String),
 }
 
 impl fmt::Display for Protected {
@@ -88,10 +118,11 @@ impl fmt::Display for Protected {
             Protected::WithheldRun { portion } => {
                 write!(
                     f,
-                    "a run of {RUN_WORDS} or more words from withheld portion {portion}"
+                    "a run of {RUN_WORDS} or more words ({RUN_CHARS} characters of unspaced scripts) from withheld portion {portion}"
                 )
             }
             Protected::Malformed(m) => write!(f, "output that cannot be checked: {m}"),
+            Protected::Ambiguous(m) => write!(f, "text whose display is ambiguous: {m}"),
         }
     }
 }
@@ -179,9 +210,14 @@ impl<'a> LeakGuard<'a> {
         let mut runs = HashMap::default();
         for p in report.portions().iter().filter(|p| !receives(audience, p)) {
             let text = p.plain_text();
-            let n = Normalized::new(&text);
-            for h in run_hashes(&n) {
-                runs.entry(h.0).or_insert(p.number());
+            for v in views(&text).views {
+                let n = Normalized::new(&v.text);
+                let shape = n.shape_variant();
+                for n in std::iter::once(&n).chain(shape.as_ref()) {
+                    for h in run_hashes(n) {
+                        runs.entry(h.0).or_insert(p.number());
+                    }
+                }
             }
         }
         let registry = (!audience.sees_sources()).then_some(registry);
@@ -212,9 +248,38 @@ impl<'a> LeakGuard<'a> {
         &self.audience
     }
 
-    /// Protected material in one text: `(byte offset, item)` pairs.
+    /// Protected material in one text, as written and as a reader sees it
+    /// (see the module documentation): `(byte offset, item)` pairs.
     pub fn scan(&self, text: &str) -> Vec<(usize, Protected)> {
-        let n = Normalized::new(text);
+        let v = views(text);
+        let mut out: Vec<(usize, Protected)> = v
+            .ambiguous
+            .into_iter()
+            .map(|at| {
+                (
+                    at,
+                    Protected::Ambiguous(
+                        "a directional override holds another directional control".into(),
+                    ),
+                )
+            })
+            .collect();
+        for view in &v.views {
+            let n = Normalized::new(&view.text);
+            for (at, item) in self.scan_normalized(&n) {
+                let found = (view.original(at), item);
+                if !out.contains(&found) {
+                    out.push(found);
+                }
+            }
+        }
+        out.sort_by_key(|(o, _)| *o);
+        out
+    }
+
+    /// Protected material in one normalised text: `(byte offset, item)`
+    /// pairs, offsets in the text that was normalised.
+    fn scan_normalized(&self, n: &Normalized) -> Vec<(usize, Protected)> {
         let mut out = Vec::new();
         if let Some(reg) = self.registry {
             for (h, t) in reg.find_in(&n) {
@@ -227,27 +292,87 @@ impl<'a> LeakGuard<'a> {
                 ));
             }
         }
-        for h in self.spans.find_disjoint(&n) {
+        for h in self.spans.find_disjoint(n) {
             out.push((h.start, self.spans.label(h.term).clone()));
         }
-        if !self.runs.is_empty() {
-            // One finding per stretch of consecutive matching windows.
+        out.extend(self.runs_in(n));
+        out
+    }
+
+    /// Runs of withheld words in one normalised text and its shape variant:
+    /// one finding per stretch of consecutive matching windows.
+    fn runs_in(&self, n: &Normalized) -> Vec<(usize, Protected)> {
+        let mut out = Vec::new();
+        if self.runs.is_empty() {
+            return out;
+        }
+        let shape = n.shape_variant();
+        for n in std::iter::once(n).chain(shape.as_ref()) {
             let mut previous_matched = false;
-            for (h, start) in run_hashes(&n) {
+            for (h, start) in run_hashes(n) {
                 let hit = self.runs.get(&h);
                 if let (Some(&portion), false) = (hit, previous_matched) {
                     let (os, _) = n.original_range(start, start + 1);
-                    out.push((os, Protected::WithheldRun { portion }));
+                    let found = (os, Protected::WithheldRun { portion });
+                    if !out.contains(&found) {
+                        out.push(found);
+                    }
                 }
                 previous_matched = hit.is_some();
             }
         }
-        out.sort_by_key(|(o, _)| *o);
         out
     }
 
-    /// Checks the structured release: its title and every portion, with
-    /// findings placed in the report source.
+    /// Runs of withheld words across the released title and portions, read
+    /// as one text with the portion breaks left out (a run may end one
+    /// portion and begin the next), placed in the report source.
+    pub fn check_runs_across(&self, release: &Release) -> Vec<LeakFinding> {
+        let mut out = Vec::new();
+        if self.runs.is_empty() || release.portions().is_empty() {
+            return out;
+        }
+        // Where each part starts in the joined text: the title, then each
+        // portion.
+        let mut joined = String::from(release.title());
+        let mut starts = vec![0];
+        for p in release.portions() {
+            joined.push_str("\n\n");
+            starts.push(joined.len());
+            joined.push_str(p.text());
+        }
+        for v in views(&joined).views {
+            let n = Normalized::new(&v.text);
+            for (at, item) in self.runs_in(&n) {
+                let at = v.original(at);
+                let k = starts.partition_point(|&s| s <= at).saturating_sub(1);
+                let found = match k.checked_sub(1).and_then(|i| release.portions().get(i)) {
+                    Some(p) => LeakFinding {
+                        field: format!("portion {}", p.source_number()),
+                        portion: Some(p.source_number()),
+                        pos: self.report.pos(p.source_offset(at - starts[k])),
+                        in_source: true,
+                        item,
+                    },
+                    None => LeakFinding {
+                        field: "title".into(),
+                        portion: None,
+                        pos: self.report.pos(self.report.meta().title_offset),
+                        in_source: true,
+                        item,
+                    },
+                };
+                if !out.contains(&found) {
+                    out.push(found);
+                }
+            }
+        }
+        out
+    }
+
+    /// Checks the structured release: its title and every portion, each on
+    /// its own and all as one text for runs, with findings placed in the
+    /// report source.
     pub fn check_release(&self, release: &Release) -> Vec<LeakFinding> {
         let mut out = Vec::new();
         let title_at = self.report.meta().title_offset;
@@ -269,6 +394,11 @@ impl<'a> LeakGuard<'a> {
                     in_source: true,
                     item,
                 });
+            }
+        }
+        for f in self.check_runs_across(release) {
+            if !out.contains(&f) {
+                out.push(f);
             }
         }
         out
@@ -335,27 +465,51 @@ fn field_pos(text: &str, at: usize) -> SourcePos {
     }
 }
 
-/// Hashes of every window of [`RUN_WORDS`] consecutive words, with the
-/// normalised offset where the window starts.
+/// Hashes of every run window, with the normalised offset where the window
+/// starts. A window is the shortest stretch of consecutive words starting
+/// at a word that weighs a run: [`RUN_WORDS`] words of spaced scripts,
+/// [`RUN_CHARS`] characters of unspaced ones, or a mix.
 fn run_hashes(n: &Normalized<'_>) -> Vec<(u64, usize)> {
     const P: u64 = 0x100_0000_01b3;
+    const MAX: usize = RUN_UNITS / CHAR_UNITS;
     let text = n.as_str();
-    let top = P.wrapping_pow(RUN_WORDS as u32 - 1);
-    // The last RUN_WORDS words: (hash, start), as a ring.
-    let mut ring = [(0u64, 0usize); RUN_WORDS];
+    let words: Vec<(u64, usize, usize)> = n
+        .words()
+        .map(|(s, e)| {
+            let units = if n.is_unspaced(s) {
+                CHAR_UNITS
+            } else {
+                WORD_UNITS
+            };
+            (fnv(&text[s..e]), s, units)
+        })
+        .collect();
+    // prefix[i]: the polynomial hash of words[..i].
+    let mut prefix = Vec::with_capacity(words.len() + 1);
     let mut h: u64 = 0;
+    prefix.push(h);
+    for w in &words {
+        h = h.wrapping_mul(P).wrapping_add(w.0);
+        prefix.push(h);
+    }
+    let mut pow = [1u64; MAX + 1];
+    for i in 1..=MAX {
+        pow[i] = pow[i - 1].wrapping_mul(P);
+    }
     let mut out = Vec::new();
-    for (i, (s, e)) in n.words().enumerate() {
-        let w = fnv(&text[s..e]);
-        let slot = i % RUN_WORDS;
-        if i >= RUN_WORDS {
-            h = h.wrapping_sub(ring[slot].0.wrapping_mul(top));
+    let (mut end, mut units) = (0, 0);
+    for (i, w) in words.iter().enumerate() {
+        while end < words.len() && units < RUN_UNITS {
+            units += words[end].2;
+            end += 1;
         }
-        ring[slot] = (w, s);
-        h = h.wrapping_mul(P).wrapping_add(w);
-        if i + 1 >= RUN_WORDS {
-            out.push((h, ring[(i + 1) % RUN_WORDS].1));
+        if units < RUN_UNITS {
+            break;
         }
+        let len = end - i;
+        let h = prefix[end].wrapping_sub(prefix[i].wrapping_mul(pow[len.min(MAX)]));
+        out.push((h, w.1));
+        units -= w.2;
     }
     out
 }
@@ -556,6 +710,8 @@ pub fn clear(
     // title and every released portion, so when it is clean so are they;
     // when it is not, the structured pass places each finding in the report
     // source, and anything the rendering itself added is reported by field.
+    // The output is checked as a whole; the release's text is also read
+    // as one text across portion breaks for runs of withheld words.
     let (mut findings, bytes) = match rendered {
         Rendered::Text(t) => (guard.check_field("output", &t), t.into_bytes()),
         Rendered::Json(v) => {
@@ -565,7 +721,9 @@ pub fn clear(
             (f, b)
         }
     };
-    if !findings.is_empty() {
+    if findings.is_empty() {
+        findings = guard.check_runs_across(release);
+    } else {
         let placed = guard.check_release(release);
         if !placed.is_empty() {
             findings = placed;
