@@ -282,7 +282,7 @@ impl<'a> LeakGuard<'a> {
     fn scan_normalized(&self, n: &Normalized) -> Vec<(usize, Protected)> {
         let mut out = Vec::new();
         if let Some(reg) = self.registry {
-            for (h, t) in reg.find_in(&n) {
+            for (h, t) in reg.find_in(n) {
                 out.push((
                     h.start,
                     Protected::Term {
@@ -456,7 +456,11 @@ fn walk_json(v: &Value, path: &mut String, f: &mut dyn FnMut(&str, &str)) {
 }
 
 fn field_pos(text: &str, at: usize) -> SourcePos {
-    let before = &text[..at.min(text.len())];
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
     let line = before.matches('\n').count() + 1;
     let col_start = before.rfind('\n').map_or(0, |i| i + 1);
     SourcePos {
@@ -772,5 +776,263 @@ mod guard_tests {
         );
         let fine = serde_json::json!({"type": "note", "id": "note--1", "spec_version": "2.1", "created": "2026-03-20T08:00:00Z", "content": "closed"});
         assert_eq!(clear_objects(&right, &[fine]).unwrap().audience(), "public");
+    }
+}
+
+#[cfg(test)]
+mod disguise_tests {
+    use super::*;
+    use tearline_model::{parse_report, Level, ProtectedTerm};
+
+    const SECRET: &str =
+        "(TLP:RED) the cell plans an attack on crowded venues in the city during the week.";
+
+    fn report(body: &str) -> Report {
+        let src = format!("---\ntitle: T\nproduced: 2026-03-20T08:00:00Z\n---\n\n{body}\n");
+        parse_report("t.md", src.as_bytes()).unwrap()
+    }
+
+    fn registry(terms: &[&str]) -> Registry {
+        Registry::new(
+            terms
+                .iter()
+                .map(|t| ProtectedTerm {
+                    term: t.to_string(),
+                    kind: TermKind::Source,
+                })
+                .collect(),
+        )
+    }
+
+    fn public() -> Audience {
+        Audience::new("public", Level::Clear, false).unwrap()
+    }
+
+    /// What the public guard finds in `text`, for a report holding `body`
+    /// and a registry of `terms`.
+    fn found(body: &str, terms: &[&str], text: &str) -> Vec<(usize, Protected)> {
+        let report = report(body);
+        let registry = registry(terms);
+        let guard = LeakGuard::new(&report, &public(), &registry);
+        guard.scan(text)
+    }
+
+    fn term_found(terms: &[&str], text: &str) -> bool {
+        found("(TLP:CLEAR) nothing", terms, text)
+            .iter()
+            .any(|(_, p)| matches!(p, Protected::Term { .. }))
+    }
+
+    fn run_found(body: &str, text: &str) -> bool {
+        found(body, &[], text)
+            .iter()
+            .any(|(_, p)| matches!(p, Protected::WithheldRun { .. }))
+    }
+
+    #[test]
+    fn greek_case_accents_and_final_sigma() {
+        for text in [
+            "ο Οδυσσέας ήρθε",
+            "Ο ΟΔΥΣΣΕΑΣ ΗΡΘΕ",
+            "ο οδυσσεας ήρθε",
+            "ο ΟδυσσέαΣ ήρθε",
+        ] {
+            assert!(term_found(&["ΟΔΥΣΣΕΑΣ"], text), "{text}");
+            assert!(term_found(&["οδυσσέας"], text), "{text}");
+        }
+        // Greek text with other words.
+        assert!(!term_found(&["ΟΔΥΣΣΕΑΣ"], "ο Οδυσσέως και η Αθήνα"));
+        assert!(!term_found(&["ΟΔΥΣΣΕΑΣ"], "Οι ύποπτοι σχεδιάζουν επίθεση."));
+    }
+
+    #[test]
+    fn a_withheld_greek_sentence_in_capitals() {
+        let body = "(TLP:CLEAR) ok\n\n(TLP:RED) οι ύποπτοι σχεδιάζουν επίθεση στην πόλη κατά τη διάρκεια της εβδομάδας.";
+        assert!(run_found(
+            body,
+            "ΟΙ ΥΠΟΠΤΟΙ ΣΧΕΔΙΑΖΟΥΝ ΕΠΙΘΕΣΗ ΣΤΗΝ ΠΟΛΗ ΚΑΤΑ ΤΗ ΔΙΑΡΚΕΙΑ"
+        ));
+        assert!(!run_found(body, "ΟΙ ΥΠΟΠΤΟΙ ΣΧΕΔΙΑΖΟΥΝ ΕΠΙΘΕΣΗ ΣΤΗΝ ΑΘΗΝΑ"));
+    }
+
+    #[test]
+    fn terms_inside_text_without_spaces() {
+        for text in [
+            "据报道SAPPHIRE已经抵达",
+            "情報源のSAPPHIREは到着した",
+            "รายงานว่าSAPPHIREมาถึงแล้ว",
+            "据报道ＳＡＰＰＨＩＲＥ已经抵达",
+        ] {
+            assert!(term_found(&["SAPPHIRE"], text), "{text}");
+        }
+        assert!(term_found(&["蓝宝石"], "他说蓝宝石已经来了"));
+        assert!(term_found(&["サファイア"], "情報源のサファイアは到着した"));
+        assert!(term_found(&["ไพลิน"], "แหล่งข่าวไพลินยืนยัน"));
+        // A Chinese sentence without the term; Latin word boundaries hold.
+        assert!(!term_found(&["蓝宝石"], "他说红宝石已经来了"));
+        assert!(!term_found(&["SAPPHIRE"], "据报道SAPPHIREX已经抵达"));
+        assert!(!term_found(&["ARCHER"], "据报道ARCHERY已经抵达"));
+    }
+
+    #[test]
+    fn span_originals_inside_text_without_spaces() {
+        let body = "(TLP:CLEAR) [蓝宝石]{source sub=\"消息来源\"}说了。";
+        let hits = found(body, &[], "据报道蓝宝石已经抵达");
+        assert!(
+            matches!(hits.as_slice(), [(9, Protected::Span { .. })]),
+            "{hits:?}"
+        );
+    }
+
+    #[test]
+    fn a_withheld_chinese_sentence_copied() {
+        let body = "(TLP:CLEAR) 好\n\n(TLP:RED) 该组织计划在周末袭击市中心人群聚集的场所。";
+        assert!(run_found(body, "报告：该组织计划在周末袭击市中心人群"));
+        assert!(run_found(body, "他们在周末袭击市中心人群聚集的场所吗"));
+        // Eleven characters in a row are not a run.
+        assert!(!run_found(body, "报告：该组织计划在周末袭击市"));
+        assert!(!run_found(body, "今天天气很好，我们去公园散步吧。"));
+    }
+
+    #[test]
+    fn what_a_reader_sees_of_markup() {
+        for text in [
+            "x &#83;APPHIRE y",
+            "x &#x53;APPHIRE y",
+            "x &#83APPHIRE y",
+            "x SAP&shy;PHIRE y",
+            "x SAP<b></b>PHIRE y",
+            "x SAP<!-- x -->PHIRE y",
+            "x [SAP](x)PHIRE y",
+            "x SAP*PH*IRE y",
+            "x SAP**PH**IRE y",
+            "x SAP`PH`IRE y",
+            "x %53APPHIRE y",
+            "x %2553APPHIRE y",
+            "x &amp;#83;APPHIRE y",
+            "x SAP&lt;b&gt;&lt;/b&gt;PHIRE y",
+            "[a link](https://example.org/%53APPHIRE)",
+            "![an image](/img/%53APPHIRE.png)",
+            "<div>\nSAP<i></i>PHIRE\n</div>",
+            "x \u{202E}ERIHPPAS\u{202C} y",
+            "x SAP\u{0640}PHIRE y",
+            "x SAP\u{200E}PH\u{2067}IRE\u{2069} y",
+        ] {
+            assert!(term_found(&["SAPPHIRE"], text), "{text:?}");
+        }
+        assert!(term_found(&["OPAL HARBOR"], "x OPAL&nbsp;HARBOR y"));
+        // Markup that hides nothing.
+        assert!(!term_found(
+            &["SAPPHIRE"],
+            "a *bold* claim &amp; 50% more <b>blue</b>x [SAP](x)-y PHIRE"
+        ));
+        assert!(!term_found(&["SAPPHIRE"], "SAP <b>x</b> PHIRE"));
+    }
+
+    #[test]
+    fn findings_in_markup_map_back_to_the_field() {
+        let text = "x SAP*PH*IRE y";
+        let hits = found("(TLP:CLEAR) nothing", &["SAPPHIRE"], text);
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].0, 2);
+        let text = "abc &#83;APPHIRE";
+        assert_eq!(found("(TLP:CLEAR) nothing", &["SAPPHIRE"], text)[0].0, 4);
+    }
+
+    #[test]
+    fn an_override_holding_other_controls_is_refused() {
+        let hits = found(
+            "(TLP:CLEAR) nothing",
+            &[],
+            "x \u{202E}ab\u{2066}cd\u{2069}\u{202C}",
+        );
+        assert!(
+            matches!(hits.as_slice(), [(2, Protected::Ambiguous(_))]),
+            "{hits:?}"
+        );
+        assert!(found(
+            "(TLP:CLEAR) nothing",
+            &[],
+            "\u{202E}abc\u{202C} \u{2067}שלום\u{2069}"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn look_alikes_and_small_capitals() {
+        for text in [
+            "x S\u{0410}PPHIRE y",
+            "x s\u{0430}pphire y",
+            "x ꜱᴀᴘᴘʜɪʀᴇ y",
+            "x \u{0405}\u{0391}\u{03A1}\u{0420}\u{0397}\u{0399}R\u{0395} y",
+            "x ѕаррһіrе y",
+        ] {
+            assert!(term_found(&["SAPPHIRE"], text), "{text:?}");
+        }
+        // ASCII letters are their own prototype.
+        assert!(!term_found(&["CORN"], "see the com site"));
+        assert!(!term_found(&["HAIL"], "the town hall"));
+        assert!(!term_found(&["SAPPHIRE"], "Sapphíra, café, résumé, naïve"));
+    }
+
+    #[test]
+    fn hangul_fillers_for_spaces() {
+        let body = format!("(TLP:CLEAR) ok\n\n{SECRET}");
+        let text = "the\u{3164}cell\u{3164}plans\u{FFA0}an\u{115F}attack\u{1160}on\u{3164}crowded\u{3164}venues";
+        assert!(run_found(&body, text));
+    }
+
+    #[test]
+    fn a_run_split_across_two_released_portions() {
+        let src = "---\ntitle: T\nproduced: 2026-03-20T08:00:00Z\n---\n\n\
+            (TLP:RED) the cell plans an attack on crowded venues in the city during the week.\n\n\
+            (TLP:CLEAR) Partners report that the cell plans an attack on\n\n\
+            (TLP:CLEAR) crowded venues in the city during the weekend.\n";
+        let report = parse_report("t.md", src.as_bytes()).unwrap();
+        let registry = registry(&[]);
+        let a = public();
+        let release = Release::build(&report, &a, &registry);
+        let guard = LeakGuard::new(&report, &a, &registry);
+        for out in [
+            Rendered::Text(crate::render_markdown(&release)),
+            Rendered::Json(crate::render_json(&release)),
+        ] {
+            let findings = clear(&guard, &release, out, None).unwrap_err();
+            assert_eq!(findings.len(), 1, "{findings:?}");
+            let f = &findings[0];
+            assert_eq!(f.item, Protected::WithheldRun { portion: 1 });
+            assert_eq!(
+                (f.field.as_str(), f.portion, f.in_source),
+                ("portion 2", Some(2), true)
+            );
+            assert_eq!((f.pos.line, f.pos.column), (8, 34), "{f}");
+        }
+        // Half a run on each side of a withheld portion is no run.
+        let src = src.replace("(TLP:CLEAR) crowded", "(TLP:RED) x\n\n(TLP:CLEAR) venues");
+        let report = parse_report("t.md", src.as_bytes()).unwrap();
+        let release = Release::build(&report, &a, &registry);
+        let guard = LeakGuard::new(&report, &a, &registry);
+        let out = Rendered::Text(crate::render_markdown(&release));
+        assert!(clear(&guard, &release, out, None).is_ok());
+    }
+
+    #[test]
+    fn json_and_stix_fields_are_read_decoded() {
+        let report = report("(TLP:CLEAR) nothing");
+        let registry = registry(&["SAPPHIRE"]);
+        let guard = LeakGuard::new(&report, &public(), &registry);
+        for content in [
+            "&#83;APPHIRE",
+            "SAP<b></b>PHIRE",
+            "%53APPHIRE",
+            "[SAP](x)PHIRE",
+        ] {
+            let note = serde_json::json!({"type": "note", "id": "note--1", "spec_version": "2.1", "created": "2026-03-20T08:00:00Z", "content": content});
+            assert!(clear_objects(&guard, &[note]).is_err(), "{content}");
+        }
+        let f = guard.check_json(&serde_json::json!({"labels": ["a", "x &#x53;APPHIRE"]}));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].field, "labels[1]");
+        assert_eq!((f[0].pos.line, f[0].pos.column), (1, 3));
     }
 }

@@ -452,9 +452,9 @@ fn tags(s: &str) -> Option<Builder> {
     while let Some(k) = s[i..].find('<') {
         let at = i + k;
         let rest = &s[at..];
-        let end = if rest.starts_with("<!--") {
+        let end = if let Some(body) = rest.strip_prefix("<!--") {
             // An unclosed comment hides the rest of the document.
-            Some(rest[4..].find("-->").map_or(s.len(), |e| at + 4 + e + 3))
+            Some(body.find("-->").map_or(s.len(), |e| at + 4 + e + 3))
         } else if rest[1..]
             .chars()
             .next()
