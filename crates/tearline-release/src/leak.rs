@@ -118,7 +118,7 @@ impl fmt::Display for Protected {
             Protected::WithheldRun { portion } => {
                 write!(
                     f,
-                    "a run of {RUN_WORDS} or more words ({RUN_CHARS} characters of unspaced scripts) from withheld portion {portion}"
+                    "a run of {RUN_WORDS} or more words from withheld portion {portion} (or of {RUN_CHARS} characters, in scripts written without spaces)"
                 )
             }
             Protected::Malformed(m) => write!(f, "output that cannot be checked: {m}"),

@@ -23,6 +23,7 @@
 //! The bidirectional controls themselves, like every invisible character,
 //! vanish in normalisation ([`crate::normalize`]).
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
@@ -39,17 +40,17 @@ struct Piece {
 
 /// A text derived from an original, with a map back to it.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct View {
+pub(crate) struct View<'a> {
     /// The text as a reader would see it.
-    pub(crate) text: String,
+    pub(crate) text: Cow<'a, str>,
     pieces: Vec<Piece>,
 }
 
-impl View {
+impl<'a> View<'a> {
     /// The original itself.
-    fn identity(s: &str) -> View {
+    fn identity(s: &'a str) -> View<'a> {
         View {
-            text: s.to_string(),
+            text: Cow::Borrowed(s),
             pieces: vec![Piece {
                 out: 0,
                 src: 0,
@@ -130,7 +131,7 @@ impl Builder {
     }
 
     /// The view, its map composed with the parent's map to the original.
-    fn over(self, parent: &View) -> View {
+    fn over(self, parent: &View) -> View<'static> {
         let mut pieces = Vec::with_capacity(self.pieces.len());
         for (k, p) in self.pieces.iter().enumerate() {
             if !p.verbatim {
@@ -175,7 +176,7 @@ impl Builder {
             }
         }
         View {
-            text: self.text,
+            text: Cow::Owned(self.text),
             pieces,
         }
     }
@@ -183,31 +184,36 @@ impl Builder {
 
 /// The views of one field's text, and the places where its display is
 /// ambiguous.
-pub(crate) struct Views {
+pub(crate) struct Views<'a> {
     /// The text as written, then as rendered and decoded, then each with
     /// its directional overrides reversed.
-    pub(crate) views: Vec<View>,
+    pub(crate) views: Vec<View<'a>>,
     /// Byte offsets (in the text) of directional overrides that hold
     /// another directional control.
     pub(crate) ambiguous: Vec<usize>,
 }
 
-/// Characters that make the rendered or decoded text differ from the text
-/// as written in more than separators.
-fn renders_differently(s: &str) -> bool {
-    s.bytes().any(|b| {
-        matches!(
-            b,
-            b'&' | b'<' | b'%' | b'*' | b'_' | b'[' | b']' | b'`' | b'\\' | b'~'
-        )
-    })
+/// Whether `s` holds characters that make the rendered text differ from
+/// the text as written in more than separators, and whether it holds `&`,
+/// `%` or `<` (so that the text as written decodes differently).
+fn markup(s: &str) -> (bool, bool) {
+    let mut renders = false;
+    for &b in s.as_bytes() {
+        match b {
+            b'&' | b'<' | b'%' => return (true, true),
+            b'*' | b'_' | b'[' | b']' | b'`' | b'\\' | b'~' => renders = true,
+            _ => {}
+        }
+    }
+    (renders, false)
 }
 
 /// The views of `text` to scan (see the module documentation).
-pub(crate) fn views(text: &str) -> Views {
+pub(crate) fn views(text: &str) -> Views<'_> {
     let raw = View::identity(text);
     let mut views = Vec::new();
-    if renders_differently(text) {
+    let (renders, decodes) = markup(text);
+    if renders {
         let mut r = rendered(text).over(&raw);
         for _ in 0..4 {
             match decoded(&r) {
@@ -216,7 +222,7 @@ pub(crate) fn views(text: &str) -> Views {
             }
         }
         views.push(r);
-        if text.bytes().any(|b| matches!(b, b'&' | b'%' | b'<')) {
+        if decodes {
             let mut d = View::identity(text);
             for _ in 0..4 {
                 match decoded(&d) {
@@ -229,7 +235,7 @@ pub(crate) fn views(text: &str) -> Views {
     }
     views.insert(0, raw);
     let mut ambiguous = Vec::new();
-    if text.contains(['\u{202D}', '\u{202E}']) || views.iter().any(|v| has_override(&v.text)) {
+    if views.iter().any(|v| has_override(&v.text)) {
         let reversed: Vec<View> = views
             .iter()
             .filter(|v| has_override(&v.text))
@@ -246,8 +252,12 @@ pub(crate) fn views(text: &str) -> Views {
     Views { views, ambiguous }
 }
 
+/// Whether `s` holds a directional override (U+202D or U+202E, encoded
+/// E2 80 AD and E2 80 AE).
 fn has_override(s: &str) -> bool {
-    s.contains(['\u{202D}', '\u{202E}'])
+    s.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == 0xE2 && w[1] == 0x80 && (w[2] == 0xAD || w[2] == 0xAE))
 }
 
 /// Markdown as it reads once rendered: the text of inline elements joined,
@@ -322,16 +332,18 @@ fn text(b: &mut Builder, src: &str, t: &str, range: Range<usize>) {
 
 /// One round of decoding: character references, then percent-encoding,
 /// then tags and comments. `None` when nothing changed.
-fn decoded(v: &View) -> Option<View> {
-    let mut v = std::borrow::Cow::Borrowed(v);
-    let mut changed = false;
+fn decoded(v: &View) -> Option<View<'static>> {
+    let mut out: Option<View<'static>> = None;
     for pass in [entities, percent, tags] {
-        if let Some(b) = pass(&v.text) {
-            v = std::borrow::Cow::Owned(b.over(&v));
-            changed = true;
+        let next = {
+            let cur = out.as_ref().unwrap_or(v);
+            pass(&cur.text).map(|b| b.over(cur))
+        };
+        if next.is_some() {
+            out = next;
         }
     }
-    changed.then(|| v.into_owned())
+    out
 }
 
 /// HTML character references decoded, as a browser decodes them in text.
