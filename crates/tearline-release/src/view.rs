@@ -538,7 +538,11 @@ mod tests {
     use super::*;
 
     fn texts(s: &str) -> Vec<String> {
-        views(s).views.into_iter().map(|v| v.text).collect()
+        views(s)
+            .views
+            .into_iter()
+            .map(|v| v.text.into_owned())
+            .collect()
     }
 
     fn reads(s: &str, want: &str) -> bool {
