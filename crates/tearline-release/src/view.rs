@@ -195,13 +195,15 @@ pub(crate) struct Views<'a> {
 
 /// Whether `s` holds characters that make the rendered text differ from
 /// the text as written in more than separators, and whether it holds `&`,
-/// `%` or `<` (so that the text as written decodes differently).
+/// `%` or `<` (so that the text as written decodes differently). An
+/// underscore is no such character: it never opens or closes emphasis
+/// inside a word, so it never joins two words.
 fn markup(s: &str) -> (bool, bool) {
     let mut renders = false;
     for &b in s.as_bytes() {
         match b {
             b'&' | b'<' | b'%' => return (true, true),
-            b'*' | b'_' | b'[' | b']' | b'`' | b'\\' | b'~' => renders = true,
+            b'*' | b'[' | b']' | b'`' | b'\\' | b'~' => renders = true,
             _ => {}
         }
     }
@@ -255,9 +257,15 @@ pub(crate) fn views(text: &str) -> Views<'_> {
 /// Whether `s` holds a directional override (U+202D or U+202E, encoded
 /// E2 80 AD and E2 80 AE).
 fn has_override(s: &str) -> bool {
-    s.as_bytes()
-        .windows(3)
-        .any(|w| w[0] == 0xE2 && w[1] == 0x80 && (w[2] == 0xAD || w[2] == 0xAE))
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(k) = b[i..].iter().position(|&x| x == 0xE2) {
+        i += k + 1;
+        if b.get(i) == Some(&0x80) && matches!(b.get(i + 1), Some(0xAD | 0xAE)) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Markdown as it reads once rendered: the text of inline elements joined,
@@ -324,7 +332,11 @@ fn rendered(src: &str) -> Builder {
 /// Appends an event's text `t` from `src[range]`: copied when it stands
 /// there as it is, else standing for the range's start.
 fn text(b: &mut Builder, src: &str, t: &str, range: Range<usize>) {
-    match src.get(range.clone()).and_then(|s| s.find(t)) {
+    let here = src.get(range.clone());
+    if here == Some(t) {
+        return b.copy(t, range.start);
+    }
+    match here.and_then(|s| s.find(t)) {
         Some(i) => b.copy(t, range.start + i),
         None => b.put(t, range.start),
     }
