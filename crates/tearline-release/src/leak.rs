@@ -8,12 +8,24 @@
 //!   of (sources and methods, and generalised spans above its level),
 //!   wherever in the report the span stands;
 //! - any run of [`RUN_WORDS`] or more consecutive words of a portion
-//!   withheld from the audience.
+//!   withheld from the audience — or, in scripts written without spaces
+//!   (Chinese, Japanese, Thai, ...), [`RUN_CHARS`] or more characters; a
+//!   window may mix both (a word weighs as much as one and a half
+//!   characters). The run check also reads the released title and
+//!   portions as one text with the portion breaks left out, so a run split
+//!   across two released portions is found too.
 //!
-//! All matching is done on normalised text (see [`crate::normalize`]), so
-//! case, compatibility forms, diacritics, invisible characters, line breaks
-//! and punctuation inside a term do not hide it; registry and span terms
-//! also match with a plural or possessive ending.
+//! Each field is read as written and as a reader would see it (see
+//! `view.rs`): Markdown rendered with its inline elements joined, HTML
+//! character references, percent-encoding, tags and comments decoded or
+//! removed, directional overrides read reversed (an override holding
+//! another directional control is refused as ambiguous). Every reading is
+//! then matched on normalised text (see [`crate::normalize`]), so case
+//! (full case folding), compatibility forms, diacritics, look-alike letters
+//! of other scripts and small capitals, invisible characters (bidirectional
+//! controls, the tatweel), line breaks, Hangul fillers and punctuation
+//! inside a term do not hide it; registry and span terms also match with a
+//! plural or possessive ending.
 //!
 //! [`clear`] is the only way to obtain a [`Cleared`] output, and a
 //! `Cleared` is the only thing the store records and the binary writes.
@@ -28,10 +40,24 @@ use tearline_model::{Audience, Report, SourcePos, SpanKind, TermKind};
 use crate::matcher::TermMatcher;
 use crate::normalize::Normalized;
 use crate::release::{receives, sees_original, Registry, Release};
+use crate::view::views;
 
 /// The length of a run of words from a withheld portion that counts as a
 /// leak.
 pub const RUN_WORDS: usize = 8;
+
+/// The length of a run of characters of a script written without spaces
+/// (Han, Hiragana, Katakana, Thai, ...) from a withheld portion that
+/// counts as a leak.
+pub const RUN_CHARS: usize = 12;
+
+/// What a word of a spaced script weighs in a run.
+const WORD_UNITS: usize = RUN_CHARS / 4;
+/// What a character of an unspaced script weighs in a run.
+const CHAR_UNITS: usize = RUN_WORDS / 4;
+/// A run's weight: [`RUN_WORDS`] words, or [`RUN_CHARS`] characters.
+const RUN_UNITS: usize = RUN_WORDS * WORD_UNITS;
+const _: () = assert!(RUN_CHARS * CHAR_UNITS == RUN_UNITS);
 
 /// What kind of protected material was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +85,10 @@ pub enum Protected {
     },
     /// Output that cannot be checked (not what it claims to be).
     Malformed(String),
+    /// Text whose display is ambiguous, so that what a reader sees cannot
+    /// be checked (a directional override holding another directional
+    /// control).
+    Ambiguous(String),
 }
 
 impl fmt::Display for Protected {
@@ -88,10 +118,11 @@ impl fmt::Display for Protected {
             Protected::WithheldRun { portion } => {
                 write!(
                     f,
-                    "a run of {RUN_WORDS} or more words from withheld portion {portion}"
+                    "a run of {RUN_WORDS} or more words from withheld portion {portion} (or of {RUN_CHARS} characters, in scripts written without spaces)"
                 )
             }
             Protected::Malformed(m) => write!(f, "output that cannot be checked: {m}"),
+            Protected::Ambiguous(m) => write!(f, "text whose display is ambiguous: {m}"),
         }
     }
 }
@@ -179,9 +210,14 @@ impl<'a> LeakGuard<'a> {
         let mut runs = HashMap::default();
         for p in report.portions().iter().filter(|p| !receives(audience, p)) {
             let text = p.plain_text();
-            let n = Normalized::new(&text);
-            for h in run_hashes(&n) {
-                runs.entry(h.0).or_insert(p.number());
+            for v in views(&text).views {
+                let n = Normalized::new(&v.text);
+                let shape = n.shape_variant();
+                for n in std::iter::once(&n).chain(shape.as_ref()) {
+                    for h in run_hashes(n) {
+                        runs.entry(h.0).or_insert(p.number());
+                    }
+                }
             }
         }
         let registry = (!audience.sees_sources()).then_some(registry);
@@ -212,12 +248,41 @@ impl<'a> LeakGuard<'a> {
         &self.audience
     }
 
-    /// Protected material in one text: `(byte offset, item)` pairs.
+    /// Protected material in one text, as written and as a reader sees it
+    /// (see the module documentation): `(byte offset, item)` pairs.
     pub fn scan(&self, text: &str) -> Vec<(usize, Protected)> {
-        let n = Normalized::new(text);
+        let v = views(text);
+        let mut out: Vec<(usize, Protected)> = v
+            .ambiguous
+            .into_iter()
+            .map(|at| {
+                (
+                    at,
+                    Protected::Ambiguous(
+                        "a directional override holds another directional control".into(),
+                    ),
+                )
+            })
+            .collect();
+        for view in &v.views {
+            let n = Normalized::new(&view.text);
+            for (at, item) in self.scan_normalized(&n) {
+                let found = (view.original(at), item);
+                if !out.contains(&found) {
+                    out.push(found);
+                }
+            }
+        }
+        out.sort_by_key(|(o, _)| *o);
+        out
+    }
+
+    /// Protected material in one normalised text: `(byte offset, item)`
+    /// pairs, offsets in the text that was normalised.
+    fn scan_normalized(&self, n: &Normalized) -> Vec<(usize, Protected)> {
         let mut out = Vec::new();
         if let Some(reg) = self.registry {
-            for (h, t) in reg.find_in(&n) {
+            for (h, t) in reg.find_in(n) {
                 out.push((
                     h.start,
                     Protected::Term {
@@ -227,27 +292,87 @@ impl<'a> LeakGuard<'a> {
                 ));
             }
         }
-        for h in self.spans.find_disjoint(&n) {
+        for h in self.spans.find_disjoint(n) {
             out.push((h.start, self.spans.label(h.term).clone()));
         }
-        if !self.runs.is_empty() {
-            // One finding per stretch of consecutive matching windows.
+        out.extend(self.runs_in(n));
+        out
+    }
+
+    /// Runs of withheld words in one normalised text and its shape variant:
+    /// one finding per stretch of consecutive matching windows.
+    fn runs_in(&self, n: &Normalized) -> Vec<(usize, Protected)> {
+        let mut out = Vec::new();
+        if self.runs.is_empty() {
+            return out;
+        }
+        let shape = n.shape_variant();
+        for n in std::iter::once(n).chain(shape.as_ref()) {
             let mut previous_matched = false;
-            for (h, start) in run_hashes(&n) {
+            for (h, start) in run_hashes(n) {
                 let hit = self.runs.get(&h);
                 if let (Some(&portion), false) = (hit, previous_matched) {
                     let (os, _) = n.original_range(start, start + 1);
-                    out.push((os, Protected::WithheldRun { portion }));
+                    let found = (os, Protected::WithheldRun { portion });
+                    if !out.contains(&found) {
+                        out.push(found);
+                    }
                 }
                 previous_matched = hit.is_some();
             }
         }
-        out.sort_by_key(|(o, _)| *o);
         out
     }
 
-    /// Checks the structured release: its title and every portion, with
-    /// findings placed in the report source.
+    /// Runs of withheld words across the released title and portions, read
+    /// as one text with the portion breaks left out (a run may end one
+    /// portion and begin the next), placed in the report source.
+    pub fn check_runs_across(&self, release: &Release) -> Vec<LeakFinding> {
+        let mut out = Vec::new();
+        if self.runs.is_empty() || release.portions().is_empty() {
+            return out;
+        }
+        // Where each part starts in the joined text: the title, then each
+        // portion.
+        let mut joined = String::from(release.title());
+        let mut starts = vec![0];
+        for p in release.portions() {
+            joined.push_str("\n\n");
+            starts.push(joined.len());
+            joined.push_str(p.text());
+        }
+        for v in views(&joined).views {
+            let n = Normalized::new(&v.text);
+            for (at, item) in self.runs_in(&n) {
+                let at = v.original(at);
+                let k = starts.partition_point(|&s| s <= at).saturating_sub(1);
+                let found = match k.checked_sub(1).and_then(|i| release.portions().get(i)) {
+                    Some(p) => LeakFinding {
+                        field: format!("portion {}", p.source_number()),
+                        portion: Some(p.source_number()),
+                        pos: self.report.pos(p.source_offset(at - starts[k])),
+                        in_source: true,
+                        item,
+                    },
+                    None => LeakFinding {
+                        field: "title".into(),
+                        portion: None,
+                        pos: self.report.pos(self.report.meta().title_offset),
+                        in_source: true,
+                        item,
+                    },
+                };
+                if !out.contains(&found) {
+                    out.push(found);
+                }
+            }
+        }
+        out
+    }
+
+    /// Checks the structured release: its title and every portion, each on
+    /// its own and all as one text for runs, with findings placed in the
+    /// report source.
     pub fn check_release(&self, release: &Release) -> Vec<LeakFinding> {
         let mut out = Vec::new();
         let title_at = self.report.meta().title_offset;
@@ -269,6 +394,11 @@ impl<'a> LeakGuard<'a> {
                     in_source: true,
                     item,
                 });
+            }
+        }
+        for f in self.check_runs_across(release) {
+            if !out.contains(&f) {
+                out.push(f);
             }
         }
         out
@@ -326,7 +456,11 @@ fn walk_json(v: &Value, path: &mut String, f: &mut dyn FnMut(&str, &str)) {
 }
 
 fn field_pos(text: &str, at: usize) -> SourcePos {
-    let before = &text[..at.min(text.len())];
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
     let line = before.matches('\n').count() + 1;
     let col_start = before.rfind('\n').map_or(0, |i| i + 1);
     SourcePos {
@@ -335,27 +469,51 @@ fn field_pos(text: &str, at: usize) -> SourcePos {
     }
 }
 
-/// Hashes of every window of [`RUN_WORDS`] consecutive words, with the
-/// normalised offset where the window starts.
+/// Hashes of every run window, with the normalised offset where the window
+/// starts. A window is the shortest stretch of consecutive words starting
+/// at a word that weighs a run: [`RUN_WORDS`] words of spaced scripts,
+/// [`RUN_CHARS`] characters of unspaced ones, or a mix.
 fn run_hashes(n: &Normalized<'_>) -> Vec<(u64, usize)> {
     const P: u64 = 0x100_0000_01b3;
+    const MAX: usize = RUN_UNITS / CHAR_UNITS;
     let text = n.as_str();
-    let top = P.wrapping_pow(RUN_WORDS as u32 - 1);
-    // The last RUN_WORDS words: (hash, start), as a ring.
-    let mut ring = [(0u64, 0usize); RUN_WORDS];
+    let words: Vec<(u64, usize, usize)> = n
+        .words()
+        .map(|(s, e)| {
+            let units = if n.is_unspaced(s) {
+                CHAR_UNITS
+            } else {
+                WORD_UNITS
+            };
+            (fnv(&text[s..e]), s, units)
+        })
+        .collect();
+    // prefix[i]: the polynomial hash of words[..i].
+    let mut prefix = Vec::with_capacity(words.len() + 1);
     let mut h: u64 = 0;
+    prefix.push(h);
+    for w in &words {
+        h = h.wrapping_mul(P).wrapping_add(w.0);
+        prefix.push(h);
+    }
+    let mut pow = [1u64; MAX + 1];
+    for i in 1..=MAX {
+        pow[i] = pow[i - 1].wrapping_mul(P);
+    }
     let mut out = Vec::new();
-    for (i, (s, e)) in n.words().enumerate() {
-        let w = fnv(&text[s..e]);
-        let slot = i % RUN_WORDS;
-        if i >= RUN_WORDS {
-            h = h.wrapping_sub(ring[slot].0.wrapping_mul(top));
+    let (mut end, mut units) = (0, 0);
+    for (i, w) in words.iter().enumerate() {
+        while end < words.len() && units < RUN_UNITS {
+            units += words[end].2;
+            end += 1;
         }
-        ring[slot] = (w, s);
-        h = h.wrapping_mul(P).wrapping_add(w);
-        if i + 1 >= RUN_WORDS {
-            out.push((h, ring[(i + 1) % RUN_WORDS].1));
+        if units < RUN_UNITS {
+            break;
         }
+        let len = end - i;
+        let h = prefix[end].wrapping_sub(prefix[i].wrapping_mul(pow[len.min(MAX)]));
+        out.push((h, w.1));
+        units -= w.2;
     }
     out
 }
@@ -556,6 +714,8 @@ pub fn clear(
     // title and every released portion, so when it is clean so are they;
     // when it is not, the structured pass places each finding in the report
     // source, and anything the rendering itself added is reported by field.
+    // The output is checked as a whole; the release's text is also read
+    // as one text across portion breaks for runs of withheld words.
     let (mut findings, bytes) = match rendered {
         Rendered::Text(t) => (guard.check_field("output", &t), t.into_bytes()),
         Rendered::Json(v) => {
@@ -565,7 +725,9 @@ pub fn clear(
             (f, b)
         }
     };
-    if !findings.is_empty() {
+    if findings.is_empty() {
+        findings = guard.check_runs_across(release);
+    } else {
         let placed = guard.check_release(release);
         if !placed.is_empty() {
             findings = placed;
@@ -614,5 +776,263 @@ mod guard_tests {
         );
         let fine = serde_json::json!({"type": "note", "id": "note--1", "spec_version": "2.1", "created": "2026-03-20T08:00:00Z", "content": "closed"});
         assert_eq!(clear_objects(&right, &[fine]).unwrap().audience(), "public");
+    }
+}
+
+#[cfg(test)]
+mod disguise_tests {
+    use super::*;
+    use tearline_model::{parse_report, Level, ProtectedTerm};
+
+    const SECRET: &str =
+        "(TLP:RED) the cell plans an attack on crowded venues in the city during the week.";
+
+    fn report(body: &str) -> Report {
+        let src = format!("---\ntitle: T\nproduced: 2026-03-20T08:00:00Z\n---\n\n{body}\n");
+        parse_report("t.md", src.as_bytes()).unwrap()
+    }
+
+    fn registry(terms: &[&str]) -> Registry {
+        Registry::new(
+            terms
+                .iter()
+                .map(|t| ProtectedTerm {
+                    term: t.to_string(),
+                    kind: TermKind::Source,
+                })
+                .collect(),
+        )
+    }
+
+    fn public() -> Audience {
+        Audience::new("public", Level::Clear, false).unwrap()
+    }
+
+    /// What the public guard finds in `text`, for a report holding `body`
+    /// and a registry of `terms`.
+    fn found(body: &str, terms: &[&str], text: &str) -> Vec<(usize, Protected)> {
+        let report = report(body);
+        let registry = registry(terms);
+        let guard = LeakGuard::new(&report, &public(), &registry);
+        guard.scan(text)
+    }
+
+    fn term_found(terms: &[&str], text: &str) -> bool {
+        found("(TLP:CLEAR) nothing", terms, text)
+            .iter()
+            .any(|(_, p)| matches!(p, Protected::Term { .. }))
+    }
+
+    fn run_found(body: &str, text: &str) -> bool {
+        found(body, &[], text)
+            .iter()
+            .any(|(_, p)| matches!(p, Protected::WithheldRun { .. }))
+    }
+
+    #[test]
+    fn greek_case_accents_and_final_sigma() {
+        for text in [
+            "ο Οδυσσέας ήρθε",
+            "Ο ΟΔΥΣΣΕΑΣ ΗΡΘΕ",
+            "ο οδυσσεας ήρθε",
+            "ο ΟδυσσέαΣ ήρθε",
+        ] {
+            assert!(term_found(&["ΟΔΥΣΣΕΑΣ"], text), "{text}");
+            assert!(term_found(&["οδυσσέας"], text), "{text}");
+        }
+        // Greek text with other words.
+        assert!(!term_found(&["ΟΔΥΣΣΕΑΣ"], "ο Οδυσσέως και η Αθήνα"));
+        assert!(!term_found(&["ΟΔΥΣΣΕΑΣ"], "Οι ύποπτοι σχεδιάζουν επίθεση."));
+    }
+
+    #[test]
+    fn a_withheld_greek_sentence_in_capitals() {
+        let body = "(TLP:CLEAR) ok\n\n(TLP:RED) οι ύποπτοι σχεδιάζουν επίθεση στην πόλη κατά τη διάρκεια της εβδομάδας.";
+        assert!(run_found(
+            body,
+            "ΟΙ ΥΠΟΠΤΟΙ ΣΧΕΔΙΑΖΟΥΝ ΕΠΙΘΕΣΗ ΣΤΗΝ ΠΟΛΗ ΚΑΤΑ ΤΗ ΔΙΑΡΚΕΙΑ"
+        ));
+        assert!(!run_found(body, "ΟΙ ΥΠΟΠΤΟΙ ΣΧΕΔΙΑΖΟΥΝ ΕΠΙΘΕΣΗ ΣΤΗΝ ΑΘΗΝΑ"));
+    }
+
+    #[test]
+    fn terms_inside_text_without_spaces() {
+        for text in [
+            "据报道SAPPHIRE已经抵达",
+            "情報源のSAPPHIREは到着した",
+            "รายงานว่าSAPPHIREมาถึงแล้ว",
+            "据报道ＳＡＰＰＨＩＲＥ已经抵达",
+        ] {
+            assert!(term_found(&["SAPPHIRE"], text), "{text}");
+        }
+        assert!(term_found(&["蓝宝石"], "他说蓝宝石已经来了"));
+        assert!(term_found(&["サファイア"], "情報源のサファイアは到着した"));
+        assert!(term_found(&["ไพลิน"], "แหล่งข่าวไพลินยืนยัน"));
+        // A Chinese sentence without the term; Latin word boundaries hold.
+        assert!(!term_found(&["蓝宝石"], "他说红宝石已经来了"));
+        assert!(!term_found(&["SAPPHIRE"], "据报道SAPPHIREX已经抵达"));
+        assert!(!term_found(&["ARCHER"], "据报道ARCHERY已经抵达"));
+    }
+
+    #[test]
+    fn span_originals_inside_text_without_spaces() {
+        let body = "(TLP:CLEAR) [蓝宝石]{source sub=\"消息来源\"}说了。";
+        let hits = found(body, &[], "据报道蓝宝石已经抵达");
+        assert!(
+            matches!(hits.as_slice(), [(9, Protected::Span { .. })]),
+            "{hits:?}"
+        );
+    }
+
+    #[test]
+    fn a_withheld_chinese_sentence_copied() {
+        let body = "(TLP:CLEAR) 好\n\n(TLP:RED) 该组织计划在周末袭击市中心人群聚集的场所。";
+        assert!(run_found(body, "报告：该组织计划在周末袭击市中心人群"));
+        assert!(run_found(body, "他们在周末袭击市中心人群聚集的场所吗"));
+        // Eleven characters in a row are not a run.
+        assert!(!run_found(body, "报告：该组织计划在周末袭击市"));
+        assert!(!run_found(body, "今天天气很好，我们去公园散步吧。"));
+    }
+
+    #[test]
+    fn what_a_reader_sees_of_markup() {
+        for text in [
+            "x &#83;APPHIRE y",
+            "x &#x53;APPHIRE y",
+            "x &#83APPHIRE y",
+            "x SAP&shy;PHIRE y",
+            "x SAP<b></b>PHIRE y",
+            "x SAP<!-- x -->PHIRE y",
+            "x [SAP](x)PHIRE y",
+            "x SAP*PH*IRE y",
+            "x SAP**PH**IRE y",
+            "x SAP`PH`IRE y",
+            "x %53APPHIRE y",
+            "x %2553APPHIRE y",
+            "x &amp;#83;APPHIRE y",
+            "x SAP&lt;b&gt;&lt;/b&gt;PHIRE y",
+            "[a link](https://example.org/%53APPHIRE)",
+            "![an image](/img/%53APPHIRE.png)",
+            "<div>\nSAP<i></i>PHIRE\n</div>",
+            "x \u{202E}ERIHPPAS\u{202C} y",
+            "x SAP\u{0640}PHIRE y",
+            "x SAP\u{200E}PH\u{2067}IRE\u{2069} y",
+        ] {
+            assert!(term_found(&["SAPPHIRE"], text), "{text:?}");
+        }
+        assert!(term_found(&["OPAL HARBOR"], "x OPAL&nbsp;HARBOR y"));
+        // Markup that hides nothing.
+        assert!(!term_found(
+            &["SAPPHIRE"],
+            "a *bold* claim &amp; 50% more <b>blue</b>x [SAP](x)-y PHIRE"
+        ));
+        assert!(!term_found(&["SAPPHIRE"], "SAP <b>x</b> PHIRE"));
+    }
+
+    #[test]
+    fn findings_in_markup_map_back_to_the_field() {
+        let text = "x SAP*PH*IRE y";
+        let hits = found("(TLP:CLEAR) nothing", &["SAPPHIRE"], text);
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].0, 2);
+        let text = "abc &#83;APPHIRE";
+        assert_eq!(found("(TLP:CLEAR) nothing", &["SAPPHIRE"], text)[0].0, 4);
+    }
+
+    #[test]
+    fn an_override_holding_other_controls_is_refused() {
+        let hits = found(
+            "(TLP:CLEAR) nothing",
+            &[],
+            "x \u{202E}ab\u{2066}cd\u{2069}\u{202C}",
+        );
+        assert!(
+            matches!(hits.as_slice(), [(2, Protected::Ambiguous(_))]),
+            "{hits:?}"
+        );
+        assert!(found(
+            "(TLP:CLEAR) nothing",
+            &[],
+            "\u{202E}abc\u{202C} \u{2067}שלום\u{2069}"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn look_alikes_and_small_capitals() {
+        for text in [
+            "x S\u{0410}PPHIRE y",
+            "x s\u{0430}pphire y",
+            "x ꜱᴀᴘᴘʜɪʀᴇ y",
+            "x \u{0405}\u{0391}\u{03A1}\u{0420}\u{0397}\u{0399}R\u{0395} y",
+            "x ѕаррһіrе y",
+        ] {
+            assert!(term_found(&["SAPPHIRE"], text), "{text:?}");
+        }
+        // ASCII letters are their own prototype.
+        assert!(!term_found(&["CORN"], "see the com site"));
+        assert!(!term_found(&["HAIL"], "the town hall"));
+        assert!(!term_found(&["SAPPHIRE"], "Sapphíra, café, résumé, naïve"));
+    }
+
+    #[test]
+    fn hangul_fillers_for_spaces() {
+        let body = format!("(TLP:CLEAR) ok\n\n{SECRET}");
+        let text = "the\u{3164}cell\u{3164}plans\u{FFA0}an\u{115F}attack\u{1160}on\u{3164}crowded\u{3164}venues";
+        assert!(run_found(&body, text));
+    }
+
+    #[test]
+    fn a_run_split_across_two_released_portions() {
+        let src = "---\ntitle: T\nproduced: 2026-03-20T08:00:00Z\n---\n\n\
+            (TLP:RED) the cell plans an attack on crowded venues in the city during the week.\n\n\
+            (TLP:CLEAR) Partners report that the cell plans an attack on\n\n\
+            (TLP:CLEAR) crowded venues in the city during the weekend.\n";
+        let report = parse_report("t.md", src.as_bytes()).unwrap();
+        let registry = registry(&[]);
+        let a = public();
+        let release = Release::build(&report, &a, &registry);
+        let guard = LeakGuard::new(&report, &a, &registry);
+        for out in [
+            Rendered::Text(crate::render_markdown(&release)),
+            Rendered::Json(crate::render_json(&release)),
+        ] {
+            let findings = clear(&guard, &release, out, None).unwrap_err();
+            assert_eq!(findings.len(), 1, "{findings:?}");
+            let f = &findings[0];
+            assert_eq!(f.item, Protected::WithheldRun { portion: 1 });
+            assert_eq!(
+                (f.field.as_str(), f.portion, f.in_source),
+                ("portion 2", Some(2), true)
+            );
+            assert_eq!((f.pos.line, f.pos.column), (8, 34), "{f}");
+        }
+        // Half a run on each side of a withheld portion is no run.
+        let src = src.replace("(TLP:CLEAR) crowded", "(TLP:RED) x\n\n(TLP:CLEAR) venues");
+        let report = parse_report("t.md", src.as_bytes()).unwrap();
+        let release = Release::build(&report, &a, &registry);
+        let guard = LeakGuard::new(&report, &a, &registry);
+        let out = Rendered::Text(crate::render_markdown(&release));
+        assert!(clear(&guard, &release, out, None).is_ok());
+    }
+
+    #[test]
+    fn json_and_stix_fields_are_read_decoded() {
+        let report = report("(TLP:CLEAR) nothing");
+        let registry = registry(&["SAPPHIRE"]);
+        let guard = LeakGuard::new(&report, &public(), &registry);
+        for content in [
+            "&#83;APPHIRE",
+            "SAP<b></b>PHIRE",
+            "%53APPHIRE",
+            "[SAP](x)PHIRE",
+        ] {
+            let note = serde_json::json!({"type": "note", "id": "note--1", "spec_version": "2.1", "created": "2026-03-20T08:00:00Z", "content": content});
+            assert!(clear_objects(&guard, &[note]).is_err(), "{content}");
+        }
+        let f = guard.check_json(&serde_json::json!({"labels": ["a", "x &#x53;APPHIRE"]}));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].field, "labels[1]");
+        assert_eq!((f[0].pos.line, f[0].pos.column), (1, 3));
     }
 }

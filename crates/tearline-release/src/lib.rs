@@ -45,10 +45,11 @@ mod matcher;
 pub mod normalize;
 mod profile;
 mod release;
+mod view;
 
 pub use leak::{
     clear, clear_objects, Cleared, ClearedObject, ClearedObjects, LeakFinding, LeakGuard,
-    Protected, Rendered, RUN_WORDS,
+    Protected, Rendered, RUN_CHARS, RUN_WORDS,
 };
 pub use lint::{costs, everything, lint, Cost, LintFinding, Severity};
 pub use matcher::{Hit, TermMatcher};
