@@ -14,6 +14,11 @@ use crate::{FrontMatter, Level, Marking, Portion, PortionKind, Report, Segment, 
 /// prose; anything larger is a mistake or an attack.
 pub const MAX_REPORT_BYTES: usize = 10 * 1024 * 1024;
 
+/// The most annotated spans a report may hold (10,000). A report names
+/// tens of things; every span becomes a term the leak check compiles into
+/// its matcher for each audience, so the count is bounded.
+pub const MAX_SPANS: usize = 10_000;
+
 /// Why a report could not be parsed, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}:{line}:{column}: {message}")]
@@ -537,12 +542,17 @@ impl<'a> Parser<'a> {
             BlockKind::Heading(d) => PortionKind::Heading(d),
             BlockKind::ListItem(m) => PortionKind::ListItem(m),
         };
+        let level = line_markings
+            .iter()
+            .map(|l| l.marking.level())
+            .fold(marking.level(), Level::max);
         Ok(Portion {
             number,
             kind,
             marking,
             marked,
             line_markings,
+            level,
             segments,
             offset: b.start,
         })
@@ -741,6 +751,12 @@ impl<'a> Parser<'a> {
                     ))
                 }
             }
+        }
+        if self.span_count >= MAX_SPANS {
+            return Err(self.err_at(
+                open,
+                format!("too many spans: a report holds at most {MAX_SPANS} annotated spans"),
+            ));
         }
         self.span_count += 1;
         Ok(Span {
@@ -1285,6 +1301,15 @@ mod tests {
         ));
         assert!(e.message.contains("nested"), "{e}");
         assert_eq!(e.column, 2016, "{e}");
+    }
+
+    #[test]
+    fn the_span_count_is_bounded() {
+        let ok = "[a]{place} ".repeat(MAX_SPANS);
+        assert!(parse(&format!("(TLP:CLEAR) {ok}\n")).is_ok());
+        let e = err(&format!("(TLP:CLEAR) {ok}[b]{{place}}\n"));
+        assert!(e.message.contains("too many spans"), "{e}");
+        assert_eq!(e.column, 13 + 11 * MAX_SPANS, "{e}");
     }
 
     #[test]

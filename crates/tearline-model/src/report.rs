@@ -89,6 +89,8 @@ pub struct Portion {
     pub(crate) marking: Marking,
     pub(crate) marked: bool,
     pub(crate) line_markings: Vec<LineMarking>,
+    /// The highest of `marking` and `line_markings`, worked out once.
+    pub(crate) level: Level,
     pub(crate) segments: Vec<Segment>,
     pub(crate) offset: usize,
 }
@@ -123,10 +125,7 @@ impl Portion {
     /// The level that decides who receives the portion: the highest of its
     /// marking and of any marking at the start of a line inside it.
     pub fn level(&self) -> Level {
-        self.markings()
-            .map(Marking::level)
-            .max()
-            .unwrap_or(self.marking.level())
+        self.level
     }
     /// Its text and spans, in order.
     pub fn segments(&self) -> &[Segment] {

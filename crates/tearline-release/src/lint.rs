@@ -4,7 +4,7 @@ use serde::Serialize;
 use tearline_model::{Audience, Level, Portion, Report, Segment, Span, SpanKind};
 
 use crate::matcher::TermMatcher;
-use crate::normalize::Normalized;
+use crate::normalize::{normalize_term, Normalized};
 use crate::profile::{Dimension, Profile};
 use crate::release::{receives, sees_original, Registry, Release};
 
@@ -43,10 +43,18 @@ pub fn lint(report: &Report, audiences: &[Audience], registry: &Registry) -> Vec
     };
     // Originals that lower audiences must not see, to find them standing
     // unannotated elsewhere.
+    // One term per distinct original and set of audiences barred from it,
+    // so that a span repeated many times is matched once, not once per
+    // copy at every place it stands.
+    let mut seen = std::collections::HashSet::new();
     let guarded = TermMatcher::new(
         report
             .spans()
             .filter(|(_, s)| s.kind().is_protected() || s.required_level().is_some())
+            .filter(|(_, s)| {
+                let barred: Vec<bool> = audiences.iter().map(|a| !sees_original(a, s)).collect();
+                seen.insert((normalize_term(s.text()), barred))
+            })
             .map(|(_, s)| (s.text().to_string(), s)),
     );
     title_terms(&mut out, registry);
