@@ -3,6 +3,8 @@
 //!
 //! - `bench`: parse + release + leak check throughput against a naive
 //!   regular-expression baseline measured in the same run;
+//! - `bench-parse`: how reading and assessing a report grows with hostile
+//!   input (each pathology at n and 10n; super-linear growth is flagged);
 //! - `bench-extract`: extraction throughput on one core (driven by
 //!   `bench/extract.py`, which measures spaCy on the same text);
 //! - `bench-fuse`: linking a new document into a store of many;
@@ -14,6 +16,7 @@
 //! The corpus generator (`corpus`) feeds the benchmarks.
 
 mod bench;
+mod bench_parse;
 mod corpus;
 mod eval;
 
@@ -36,6 +39,8 @@ struct Cli {
 enum Command {
     /// Measure parse + release + leak check throughput against a naive baseline.
     Bench(bench::BenchArgs),
+    /// Measure how parse, lint and the leak check grow with hostile input (n and 10n).
+    BenchParse(bench_parse::ParseBenchArgs),
     /// Measure extraction throughput on one core (used by bench/extract.py).
     BenchExtract(bench::ExtractBenchArgs),
     /// Measure linking a new document into a store of many (default 1,000,000).
@@ -62,6 +67,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Bench(a) => bench::run(&a),
+        Command::BenchParse(a) => bench_parse::run(&a),
         Command::BenchExtract(a) => bench::extract(&a),
         Command::BenchFuse(a) => bench::fuse(&a),
         Command::BenchTaxii(a) => bench::taxii(&a),

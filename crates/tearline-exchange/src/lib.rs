@@ -1144,9 +1144,7 @@ async fn post_objects(
         .await
         .map_err(|_| ApiError::TooLarge(max))?;
     blocking(move || {
-        let envelope: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::BadRequest(format!("the body is not JSON: {e}")))?;
-        let objects = validate_envelope(&envelope)?;
+        let objects = parse_envelope(&bytes)?;
         let mut st = EnvelopeStatus {
             id: uuid::Uuid::new_v4().to_string(),
             owner: p.name.clone(),
@@ -1169,6 +1167,15 @@ async fn post_objects(
         Ok(taxii(StatusCode::ACCEPTED, body))
     })
     .await
+}
+
+/// Parses a POSTed envelope (the request body) and checks its objects:
+/// malformed JSON is a bad request, an invalid envelope or object is
+/// unprocessable. Pure, so it can be fuzzed.
+pub fn parse_envelope(bytes: &[u8]) -> Result<Vec<NewObject>, ApiError> {
+    let envelope: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not JSON: {e}")))?;
+    validate_envelope(&envelope)
 }
 
 /// Checks an envelope of STIX objects; any invalid object rejects the

@@ -30,6 +30,6 @@ mod span;
 
 pub use audience::{Audience, AudienceError, ProtectedTerm, TermKind};
 pub use marking::{Level, Marking, MarkingError};
-pub use parse::{parse_report, ParseError, MAX_REPORT_BYTES};
-pub use report::{FrontMatter, Portion, PortionKind, Report, Segment, SourcePos};
+pub use parse::{parse_report, ParseError, MAX_REPORT_BYTES, MAX_SPANS};
+pub use report::{FrontMatter, LineMarking, Portion, PortionKind, Report, Segment, SourcePos};
 pub use span::{Span, SpanKind};

@@ -68,10 +68,15 @@ pub enum MarkingError {
 impl FromStr for Level {
     type Err = MarkingError;
 
-    /// Accepts `AMBER`, `TLP:AMBER`, any case.
+    /// Accepts `AMBER`, `TLP:AMBER`, any case, with or without spaces
+    /// (`tlp : amber + strict`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
-        let upper = t.to_ascii_uppercase();
+        let upper: String = t
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
         let bare = upper.strip_prefix("TLP:").unwrap_or(&upper);
         match bare {
             "CLEAR" => Ok(Level::Clear),
@@ -131,6 +136,10 @@ mod tests {
     fn levels_parse_and_order() {
         assert_eq!("tlp:amber+strict".parse::<Level>(), Ok(Level::AmberStrict));
         assert_eq!("RED".parse::<Level>(), Ok(Level::Red));
+        assert_eq!(
+            " tlp : Amber + Strict ".parse::<Level>(),
+            Ok(Level::AmberStrict)
+        );
         assert!(matches!(
             "TLP:WHITE".parse::<Level>(),
             Err(MarkingError::White(_))

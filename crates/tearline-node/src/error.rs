@@ -26,6 +26,9 @@ pub enum Code {
     Unauthorized,
     /// Too many failed sign-ins: wait.
     Throttled,
+    /// The input is over a size limit (a report over the workbench's
+    /// `max_report_bytes`).
+    TooLarge,
     /// Refused by the leak check.
     Leak,
     /// The report has lint errors.
@@ -44,7 +47,11 @@ impl Code {
     /// The command line's exit code (see the README's table).
     pub fn exit(self) -> u8 {
         match self {
-            Code::BadInput | Code::NotFound | Code::Conflict | Code::Unauthorized => 3,
+            Code::BadInput
+            | Code::NotFound
+            | Code::Conflict
+            | Code::Unauthorized
+            | Code::TooLarge => 3,
             Code::Leak => 4,
             Code::Lint => 5,
             Code::Audit => 6,
@@ -63,6 +70,7 @@ impl Code {
             Code::NotFound => 404,
             Code::Conflict | Code::Audit => 409,
             Code::Leak | Code::Lint | Code::Signature => 422,
+            Code::TooLarge => 413,
             Code::Throttled => 429,
             Code::Internal => 500,
             Code::Remote => 502,
@@ -249,6 +257,7 @@ mod tests {
             (Code::Forbidden, 8, 403),
             (Code::Unauthorized, 3, 401),
             (Code::Throttled, 1, 429),
+            (Code::TooLarge, 3, 413),
             (Code::Leak, 4, 422),
             (Code::Lint, 5, 422),
             (Code::Audit, 6, 409),

@@ -65,7 +65,7 @@ pub use error::{Code, Error, ErrorCode, Result};
 pub use policy::{Caller, Role, INTERNAL};
 pub use settings::{
     EmailSettings, ExchangeSettings, NotifySettings, Settings, TlsFiles, TlsFlags, WebhookSettings,
-    WorkbenchSettings, SETTINGS,
+    WorkbenchSettings, DEFAULT_MAX_REPORT_BYTES, SETTINGS,
 };
 
 /// The database file in a node directory.
@@ -254,21 +254,28 @@ impl Node {
     }
 
     /// The protected-term registry as the store holds it now (compiled once
-    /// per change).
+    /// per change). The cache's lock is held only to look and to store: the
+    /// registry is read and compiled outside it, and callers (an
+    /// assessment, a release) hold their own `Arc`, so no request waits on
+    /// another's work.
     pub fn registry(&self) -> Result<Arc<Registry>> {
         let generation = self.store.generation()?;
-        let mut cache = self
-            .registry
-            .lock()
-            .map_err(|_| Error::new(Code::Internal, "bug: the registry cache lock is poisoned"))?;
-        if let Some((g, r)) = cache.as_ref() {
-            if *g == generation {
-                return Ok(r.clone());
+        let poisoned = || Error::new(Code::Internal, "bug: the registry cache lock is poisoned");
+        {
+            let cache = self.registry.lock().map_err(|_| poisoned())?;
+            if let Some((g, r)) = cache.as_ref() {
+                if *g == generation {
+                    return Ok(r.clone());
+                }
             }
         }
         let terms = self.store.protected_terms()?;
         let r = Arc::new(Registry::new(terms.into_iter().map(|t| t.term).collect()));
-        *cache = Some((generation, r.clone()));
+        let mut cache = self.registry.lock().map_err(|_| poisoned())?;
+        // Another request may have compiled a newer generation meanwhile.
+        if cache.as_ref().is_none_or(|(g, _)| *g <= generation) {
+            *cache = Some((generation, r.clone()));
+        }
         Ok(r)
     }
 

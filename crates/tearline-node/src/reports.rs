@@ -63,8 +63,20 @@ pub fn read_report(path: &Path) -> Result<(Report, Vec<u8>)> {
             meta.len()
         )));
     }
-    let bytes = std::fs::read(path)
+    // Read no more than one byte past the limit, whatever the file is (a
+    // pipe or a device has no length to check first).
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            use std::io::Read;
+            f.take(MAX_REPORT_BYTES as u64 + 1).read_to_end(&mut bytes)
+        })
         .map_err(|e| Error::bad(format!("failed to read report `{name}`: {e}")))?;
+    if bytes.len() > MAX_REPORT_BYTES {
+        return Err(Error::bad(format!(
+            "{name}:1:1: report is over {MAX_REPORT_BYTES} bytes, the limit (10 MiB)"
+        )));
+    }
     let report = parse(&name, &bytes)?;
     Ok((report, bytes))
 }

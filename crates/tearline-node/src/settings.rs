@@ -255,7 +255,13 @@ pub struct WorkbenchSettings {
     /// the workbench through a name it controls (DNS rebinding).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_hosts: Vec<String>,
+    /// The largest report the workbench previews or saves as a draft, in
+    /// bytes (default 1 MiB); a larger one is refused with 413.
+    pub max_report_bytes: usize,
 }
+
+/// The default of `[workbench] max_report_bytes`: 1 MiB.
+pub const DEFAULT_MAX_REPORT_BYTES: usize = 1024 * 1024;
 
 impl Default for WorkbenchSettings {
     fn default() -> Self {
@@ -265,6 +271,7 @@ impl Default for WorkbenchSettings {
             session_idle_minutes: 30,
             session_max_hours: 12,
             allowed_hosts: Vec::new(),
+            max_report_bytes: DEFAULT_MAX_REPORT_BYTES,
         }
     }
 }
@@ -343,6 +350,12 @@ fn check(s: &Settings) -> std::result::Result<(), String> {
         return Err(
             "[workbench] session_idle_minutes and session_max_hours must be at least 1".into(),
         );
+    }
+    if w.max_report_bytes < 1024 || w.max_report_bytes > tearline_model::MAX_REPORT_BYTES {
+        return Err(format!(
+            "[workbench] max_report_bytes must be between 1024 and {} (10 MiB, the largest report Tearline reads)",
+            tearline_model::MAX_REPORT_BYTES
+        ));
     }
     let unknown = |table: &str, events: &[String]| match events
         .iter()

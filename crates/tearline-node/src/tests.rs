@@ -466,3 +466,52 @@ fn the_exported_audit_log_holds_no_registered_term_and_no_plain_digest() {
         .to_lowercase()
         .contains("opal")));
 }
+
+#[test]
+fn the_workbench_report_cap_is_a_checked_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path());
+    assert_eq!(n.settings().workbench.max_report_bytes, 1024 * 1024);
+    let ana = Caller::operator("ana");
+    let big = "x".repeat(1024 * 1024 + 1);
+    let e = n.save_draft(&ana, None, &big).err().unwrap();
+    assert_eq!((e.code(), e.code().status()), (Code::TooLarge, 413));
+    assert!(e.message().contains("max_report_bytes"), "{e}");
+    // CRLF counts as LF.
+    let crlf = "ab\r\n".repeat(300_000);
+    assert!(n.clean_body(&crlf).is_ok());
+    drop(n);
+    for (value, ok) in [("1023", false), ("20000000", false), ("4096", true)] {
+        std::fs::write(
+            dir.path().join(SETTINGS),
+            format!("[workbench]\nmax_report_bytes = {value}\n"),
+        )
+        .unwrap();
+        match Node::open(dir.path(), fixed_clock(t0())) {
+            Ok(n) => {
+                assert!(ok, "{value}");
+                assert_eq!(n.settings().workbench.max_report_bytes, 4096);
+                let e = n.save_draft(&ana, None, &"y".repeat(5000)).err().unwrap();
+                assert!(e.message().contains("at most 4096 bytes"), "{e}");
+            }
+            Err(e) => {
+                assert!(!ok, "{value}: {e}");
+                assert!(
+                    e.message().contains("max_report_bytes must be between"),
+                    "{e}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn read_report_refuses_more_than_the_limit_from_a_stream() {
+    // A pipe has no length to check first: the read itself stops.
+    let o = read_report(Path::new("/dev/zero")).err().unwrap();
+    assert_eq!(o.code(), Code::BadInput);
+    assert!(
+        o.message().starts_with("/dev/zero:1:1: report is over"),
+        "{o}"
+    );
+}

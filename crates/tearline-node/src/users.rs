@@ -472,7 +472,7 @@ impl Node {
                 ));
             }
         }
-        let body = clean_body(body)?;
+        let body = self.clean_body(body)?;
         let title = draft_title(&draft_name(id), &body);
         let at = stamp(self.now());
         let entry = self.entry(
@@ -561,15 +561,27 @@ pub fn draft_sha(body: &str) -> String {
     digest(body)
 }
 
-/// Browsers send a text area's lines with CRLF; reports are stored with LF.
-pub fn clean_body(body: &str) -> Result<String> {
+impl Node {
+    /// A report written in the workbench, checked against `[workbench]
+    /// max_report_bytes` (refused with [`Code::TooLarge`]) and with its
+    /// lines made LF, as browsers send a text area's lines with CRLF.
+    pub fn clean_body(&self, body: &str) -> Result<String> {
+        clean_body(body, self.settings.workbench.max_report_bytes)
+    }
+}
+
+/// A report's text with CRLF made LF, refused with [`Code::TooLarge`] when
+/// over `max` bytes.
+pub fn clean_body(body: &str, max: usize) -> Result<String> {
     let b = body.replace("\r\n", "\n");
-    if b.len() > tearline_model::MAX_REPORT_BYTES {
-        return Err(Error::bad(format!(
-            "the report is {} bytes; the limit is {} bytes",
-            b.len(),
-            tearline_model::MAX_REPORT_BYTES
-        )));
+    if b.len() > max {
+        return Err(Error::new(
+            Code::TooLarge,
+            format!(
+                "the report is {} bytes; the workbench takes reports of at most {max} bytes ([workbench] max_report_bytes in tearline.toml)",
+                b.len()
+            ),
+        ));
     }
     Ok(b)
 }

@@ -4,7 +4,7 @@ use serde::Serialize;
 use tearline_model::{Audience, Level, Portion, Report, Segment, Span, SpanKind};
 
 use crate::matcher::TermMatcher;
-use crate::normalize::Normalized;
+use crate::normalize::{normalize_term, Normalized};
 use crate::profile::{Dimension, Profile};
 use crate::release::{receives, sees_original, Registry, Release};
 
@@ -43,24 +43,38 @@ pub fn lint(report: &Report, audiences: &[Audience], registry: &Registry) -> Vec
     };
     // Originals that lower audiences must not see, to find them standing
     // unannotated elsewhere.
+    // One term per distinct original and set of audiences barred from it,
+    // so that a span repeated many times is matched once, not once per
+    // copy at every place it stands.
+    let mut seen = std::collections::HashSet::new();
     let guarded = TermMatcher::new(
         report
             .spans()
             .filter(|(_, s)| s.kind().is_protected() || s.required_level().is_some())
+            .filter(|(_, s)| {
+                let barred: Vec<bool> = audiences.iter().map(|a| !sees_original(a, s)).collect();
+                seen.insert((normalize_term(s.text()), barred))
+            })
             .map(|(_, s)| (s.text().to_string(), s)),
     );
     title_terms(&mut out, registry);
     for p in report.portions() {
-        portion_findings(&mut out, p, audiences);
+        // Who receives the portion, worked out once: a `REL TO` list may be
+        // long, and each span and finding asks again.
+        let reach = Reach {
+            portion: p,
+            audiences: audiences.iter().filter(|a| receives(a, p)).collect(),
+        };
+        portion_findings(&mut out, &reach, audiences);
         for seg in p.segments() {
             if let Segment::Span(s) = seg {
-                span_findings(&mut out, p, s, audiences);
+                span_findings(&mut out, &reach, s);
             }
             let Some(open) = open_text(seg) else {
                 continue;
             };
             stray_terms(&mut out, registry, &open, p);
-            exposed_originals(&mut out, &guarded, &open, p, audiences);
+            exposed_originals(&mut out, &guarded, &open, &reach);
         }
     }
     out.list.sort_by_key(|f| (f.line, f.column));
@@ -111,8 +125,16 @@ fn title_terms(out: &mut Findings, registry: &Registry) {
     }
 }
 
-/// A portion's marking, reach and text: unmarked, unknown audience, unreachable, empty.
-fn portion_findings(out: &mut Findings, p: &Portion, audiences: &[Audience]) {
+/// A portion and the audiences that receive it.
+struct Reach<'a> {
+    portion: &'a Portion,
+    audiences: Vec<&'a Audience>,
+}
+
+/// A portion's marking, reach and text: unmarked, a marking inside it,
+/// unknown audience, unreachable, empty.
+fn portion_findings(out: &mut Findings, reach: &Reach, audiences: &[Audience]) {
+    let p = reach.portion;
     let n = Some(p.number());
     if !p.is_marked() {
         out.push(
@@ -126,8 +148,25 @@ fn portion_findings(out: &mut Findings, p: &Portion, audiences: &[Audience]) {
             ),
         );
     }
-    for name in p.marking().rel_to() {
-        if !audiences.iter().any(|a| a.name() == name) {
+    for lm in p.line_markings() {
+        out.push(
+            Severity::Error,
+            "marking-inside-portion",
+            lm.offset(),
+            n,
+            format!(
+                "the marking ({}) starts a line inside portion {} ({}), so it does not start a portion of its own: put a blank line before it; until then the whole portion is released only where {} may go",
+                lm.marking(),
+                p.number(),
+                p.marking(),
+                p.level()
+            ),
+        );
+    }
+    // Names are checked once each, however many markings repeat them.
+    let mut named = std::collections::HashSet::new();
+    for name in p.markings().flat_map(|m| m.rel_to()) {
+        if named.insert(name) && !audiences.iter().any(|a| a.name() == name) {
             out.push(
                 Severity::Warning,
                 "unknown-audience",
@@ -137,7 +176,7 @@ fn portion_findings(out: &mut Findings, p: &Portion, audiences: &[Audience]) {
             );
         }
     }
-    if !audiences.iter().any(|a| receives(a, p)) {
+    if reach.audiences.is_empty() {
         out.push(
             Severity::Warning,
             "unreachable-portion",
@@ -150,7 +189,10 @@ fn portion_findings(out: &mut Findings, p: &Portion, audiences: &[Audience]) {
             ),
         );
     }
-    if p.plain_text().trim().is_empty() {
+    if p.segments().iter().all(|s| match s {
+        Segment::Text { text, .. } => text.trim().is_empty(),
+        Segment::Span(sp) => sp.text().trim().is_empty(),
+    }) {
         out.push(
             Severity::Warning,
             "empty-portion",
@@ -162,15 +204,13 @@ fn portion_findings(out: &mut Findings, p: &Portion, audiences: &[Audience]) {
 }
 
 /// A span's kind and annotations: `unknown-span-kind`, `invisible-span`, `unused-sub`.
-fn span_findings(out: &mut Findings, p: &Portion, s: &Span, audiences: &[Audience]) {
+fn span_findings(out: &mut Findings, reach: &Reach, s: &Span) {
+    let p = reach.portion;
     let n = Some(p.number());
     if let SpanKind::Unknown(k) = s.kind() {
         out.push(Severity::Error, "unknown-span-kind", s.offset(), n, format!("unknown span kind `{k}`: expected actor, person, org, place, venue, target, time, method, source or weapon"));
     }
-    if !audiences
-        .iter()
-        .any(|a| receives(a, p) && sees_original(a, s))
-    {
+    if !reach.audiences.iter().any(|a| sees_original(a, s)) {
         out.push(
             Severity::Warning,
             "invisible-span",
@@ -184,8 +224,8 @@ fn span_findings(out: &mut Findings, p: &Portion, s: &Span, audiences: &[Audienc
         );
     }
     if let (Some(l), Some(_)) = (s.level(), s.sub()) {
-        if l <= p.marking().level() && !s.kind().is_protected() {
-            out.push(Severity::Warning, "unused-sub", s.offset(), n, format!("span {} has level {l}, not above its portion's {}: every audience that receives the portion sees the original, so its `sub` is never used", s.number(), p.marking().level()));
+        if l <= p.level() && !s.kind().is_protected() {
+            out.push(Severity::Warning, "unused-sub", s.offset(), n, format!("span {} has level {l}, not above its portion's {}: every audience that receives the portion sees the original, so its `sub` is never used", s.number(), p.level()));
         }
     }
 }
@@ -230,18 +270,19 @@ fn exposed_originals(
     out: &mut Findings,
     guarded: &TermMatcher<&Span>,
     open: &OpenText,
-    p: &Portion,
-    audiences: &[Audience],
+    reach: &Reach,
 ) {
+    let p = reach.portion;
     for h in guarded.find_disjoint(&open.norm) {
         let span = *guarded.label(h.term);
         if Some(span.number()) == open.own {
             continue;
         }
         // Only where it reaches someone who may not see the original.
-        let exposed: Vec<&str> = audiences
+        let exposed: Vec<&str> = reach
+            .audiences
             .iter()
-            .filter(|a| receives(a, p) && !sees_original(a, span))
+            .filter(|a| !sees_original(a, span))
             .map(|a| a.name())
             .collect();
         if !exposed.is_empty() {
@@ -298,4 +339,87 @@ pub fn everything() -> Audience {
     // "full" is a valid audience name, so this cannot fail.
     Audience::new("full", Level::Red, true)
         .unwrap_or_else(|_| unreachable!("`full` is a valid name"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{clear, render_markdown, LeakGuard, Rendered};
+    use tearline_model::parse_report;
+
+    const HEAD: &str = "---\ntitle: T\nproduced: 2026-03-20T08:00:00Z\n---\n\n";
+
+    fn audiences() -> Vec<Audience> {
+        Audience::defaults()
+    }
+
+    #[test]
+    fn a_marking_inside_a_portion_is_an_error_and_withholds_it() {
+        let src = format!(
+            "{HEAD}(TLP:CLEAR) The embassy is open.\n(tlp:Red) SAPPHIRE reports an attack on Friday.\n\n(TLP:CLEAR) Stay alert.\n"
+        );
+        let report = parse_report("r.md", src.as_bytes()).unwrap();
+        let registry = Registry::new(vec![]);
+        let findings = lint(&report, &audiences(), &registry);
+        let f = findings
+            .iter()
+            .find(|f| f.code == "marking-inside-portion")
+            .expect("a finding");
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!((f.line, f.column, f.portion), (7, 1, Some(1)));
+        assert!(f.message.contains("TLP:RED"), "{}", f.message);
+        assert!(f.message.contains("blank line"), "{}", f.message);
+        // Defence in depth: no audience below RED receives the portion, and
+        // the leak check refuses its words in anything sent to them.
+        for a in audiences() {
+            let release = Release::build(&report, &a, &registry);
+            let text = render_markdown(&release);
+            if a.max() < Level::Red {
+                assert_eq!(release.withheld(), [1], "{}", a.name());
+                assert!(!text.contains("SAPPHIRE"), "{}: {text}", a.name());
+                let guard = LeakGuard::new(&report, &a, &registry);
+                assert!(clear(&guard, &release, Rendered::Text(text), None).is_ok());
+            } else {
+                assert!(release.withheld().is_empty(), "{}", a.name());
+                assert_eq!(release.portions()[0].level(), Level::Red);
+                assert!(text.contains("(TLP:RED) The embassy"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_rel_to_of_a_portion_must_admit_the_audience() {
+        let src = format!("{HEAD}(TLP:AMBER//REL TO liaison) a\n(TLP:GREEN//REL TO nobody) b\n");
+        let report = parse_report("r.md", src.as_bytes()).unwrap();
+        let registry = Registry::new(vec![]);
+        let liaison = Audience::new("liaison", Level::Amber, false).unwrap();
+        assert!(!receives(&liaison, &report.portions()[0]));
+        let findings = lint(&report, &audiences(), &registry);
+        assert!(findings
+            .iter()
+            .any(|f| f.code == "unknown-audience" && f.message.contains("`nobody`")));
+    }
+
+    #[test]
+    fn a_long_rel_to_list_and_many_spans_are_linted_once() {
+        // Findings are the same whatever the list's length; this exercises
+        // the per-portion reach used by every span.
+        let names: Vec<String> = (0..2000).map(|i| format!("p{i}")).collect();
+        let spans = "[x]{place level=RED} ".repeat(500);
+        let src = format!(
+            "{HEAD}(TLP:GREEN//REL TO {}, liaison) {spans}\n",
+            names.join(", ")
+        );
+        let report = parse_report("r.md", src.as_bytes()).unwrap();
+        let findings = lint(&report, &audiences(), &Registry::new(vec![]));
+        assert_eq!(
+            findings
+                .iter()
+                .filter(|f| f.code == "unknown-audience")
+                .count(),
+            2000
+        );
+        // internal (RED, sees sources) sees them all: no invisible span.
+        assert!(!findings.iter().any(|f| f.code == "invisible-span"));
+    }
 }

@@ -3,7 +3,8 @@
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde_json::{json, Value};
 use tearline_model::{
-    Audience, Level, Portion, PortionKind, ProtectedTerm, Report, Segment, Span, SpanKind, TermKind,
+    Audience, Level, Marking, Portion, PortionKind, ProtectedTerm, Report, Segment, Span, SpanKind,
+    TermKind,
 };
 
 use crate::matcher::{Hit, TermMatcher};
@@ -48,8 +49,15 @@ impl Registry {
 /// Whether an audience receives a portion: its level is within the
 /// audience's maximum, and any `REL TO` list names the audience (the
 /// node's own staff, who may see sources, are not restricted by `REL TO`).
+/// A portion with a marking at the start of a line inside it (a lint
+/// error) must pass every one of its markings: the highest level and each
+/// `REL TO` list.
 pub fn receives(audience: &Audience, portion: &Portion) -> bool {
-    let m = portion.marking();
+    portion.markings().all(|m| admits(audience, m))
+}
+
+/// Whether one marking admits an audience.
+fn admits(audience: &Audience, m: &Marking) -> bool {
     m.level() <= audience.max()
         && (m.rel_to().is_empty()
             || audience.sees_sources()
@@ -184,7 +192,7 @@ impl Release {
             let mut rp = ReleasedPortion {
                 source: p.number(),
                 kind: p.kind().clone(),
-                level: p.marking().level(),
+                level: p.level(),
                 text: String::new(),
                 pieces: Vec::new(),
                 entities: Vec::new(),

@@ -59,6 +59,11 @@ impl Workbench {
         format!("{COOKIE}={token}; Path=/ui; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
     }
 
+    /// `[workbench] max_report_bytes`.
+    fn max_report_bytes(&self) -> usize {
+        self.node.settings().workbench.max_report_bytes
+    }
+
     /// Runs a service call on the blocking pool.
     async fn call<T, F>(&self, f: F) -> Result<T, UiError>
     where
@@ -74,7 +79,7 @@ impl Workbench {
 
 /// The workbench's routes, all under `/ui`.
 pub fn router(wb: Arc<Workbench>) -> Router {
-    pages::routes()
+    pages::routes(wb.max_report_bytes())
         .layer(axum::middleware::from_fn(same_origin))
         .layer(axum::middleware::from_fn_with_state(wb.clone(), known_host))
         .layer(axum::middleware::map_response(headers))

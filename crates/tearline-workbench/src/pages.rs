@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use askama::Template;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::Response;
@@ -15,11 +16,10 @@ use axum::{Form, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use tearline_lifecycle::{describe_time_left, Outcome, State as WState};
-use tearline_model::MAX_REPORT_BYTES;
 use tearline_node::reading::{CaseRow, CaseView, RelatedDoc};
 use tearline_node::received::{Act, ReceivedRow};
 use tearline_node::reports::{Issued, Released};
-use tearline_node::users::{clean_body, draft_name, draft_sha, draft_title, Flash, Session};
+use tearline_node::users::{draft_name, draft_sha, draft_title, Flash, Session};
 use tearline_node::warnings::{PartnerPart, WarningRow};
 use tearline_node::{Code, Node, INTERNAL};
 use tearline_store::{Draft, ReleaseRequest};
@@ -28,7 +28,11 @@ use super::preview::Preview;
 use super::svg::{self, Mark};
 use super::{asset, page, see_other, Signed, UiError, Wb, Workbench};
 
-pub fn routes() -> Router<Arc<Workbench>> {
+/// The routes. `max_report_bytes` is `[workbench] max_report_bytes`: a
+/// form body may be up to three times that (a text area is sent
+/// percent-encoded), and the report in it is checked against the setting
+/// itself once decoded.
+pub fn routes(max_report_bytes: usize) -> Router<Arc<Workbench>> {
     Router::new()
         .route("/ui", get(|| async { see_other("/ui/warnings") }))
         .route("/ui/", get(|| async { see_other("/ui/warnings") }))
@@ -59,7 +63,7 @@ pub fn routes() -> Router<Arc<Workbench>> {
         .route("/ui/audit/verify", post(verify))
         .route("/ui/users", get(users))
         .layer(axum::extract::DefaultBodyLimit::max(
-            MAX_REPORT_BYTES + 64 * 1024,
+            max_report_bytes.saturating_mul(3) + 64 * 1024,
         ))
 }
 
@@ -406,11 +410,31 @@ struct BodyForm {
     body: String,
 }
 
+/// A form holding a report, or why it could not be read: a body over the
+/// size limit is answered 413 with the limit named.
+fn body_form(
+    wb: &Workbench,
+    f: Result<Form<BodyForm>, FormRejection>,
+) -> Result<BodyForm, UiError> {
+    match f {
+        Ok(Form(f)) => Ok(f),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(UiError::Page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the report is too large: the workbench takes reports of at most {} bytes ([workbench] max_report_bytes in tearline.toml)",
+                wb.max_report_bytes()
+            ),
+        )),
+        Err(e) => Err(UiError::Page(e.status(), e.body_text())),
+    }
+}
+
 async fn create_draft(
     State(wb): Wb,
     s: Signed,
-    Form(f): Form<BodyForm>,
+    f: Result<Form<BodyForm>, FormRejection>,
 ) -> Result<Response, UiError> {
+    let f = body_form(&wb, f)?;
     saved(&wb, s, None, f).await
 }
 
@@ -418,8 +442,9 @@ async fn save_draft(
     State(wb): Wb,
     s: Signed,
     Path(id): Path<i64>,
-    Form(f): Form<BodyForm>,
+    f: Result<Form<BodyForm>, FormRejection>,
 ) -> Result<Response, UiError> {
+    let f = body_form(&wb, f)?;
     saved(&wb, s, Some(id), f).await
 }
 
@@ -440,15 +465,21 @@ async fn saved(
 }
 
 /// The preview pane alone, for the script that refreshes it while typing.
+///
+/// The assessment runs on the blocking pool through the service layer
+/// ([`Node::assess`]), which holds no lock of the node while it works, so
+/// a large preview delays no other request; the report is refused with 413
+/// over `[workbench] max_report_bytes`.
 async fn preview_fragment(
     State(wb): Wb,
     s: Signed,
-    Form(f): Form<BodyForm>,
+    f: Result<Form<BodyForm>, FormRejection>,
 ) -> Result<Response, UiError> {
+    let f = body_form(&wb, f)?;
     csrf(&s, &f.csrf)?;
     let pv = wb
         .call(move |n| {
-            let body = clean_body(&f.body)?;
+            let body = n.clean_body(&f.body)?;
             preview_of(n, &s, "draft.md", &body)
         })
         .await?;

@@ -128,7 +128,7 @@ fn audience_view(
             .filter(|f| f.portion == Some(n))
             .map(|f| f.to_string())
             .collect();
-        let level = p.marking().level().name();
+        let level = p.level().name();
         match kept.peek() {
             Some(r) if r.source_number() == n => {
                 portions.push(PortionView {

@@ -678,3 +678,75 @@ async fn only_its_author_saves_over_a_draft() {
         .body
         .contains("tonight"));
 }
+
+#[tokio::test]
+async fn the_preview_and_drafts_refuse_reports_over_the_cap() {
+    let b = bench(false);
+    std::fs::write(
+        b.dir.path().join(tearline_node::SETTINGS),
+        "[workbench]\nmax_report_bytes = 2048\n",
+    )
+    .unwrap();
+    let node = Node::open(b.dir.path(), tearline_node::system_clock()).unwrap();
+    let b = Bench {
+        app: router(Arc::new(Workbench::new(Arc::new(node)))),
+        dir: b.dir,
+    };
+    let (cookie, csrf) = b.sign_in("ana").await;
+    let small = "---\ntitle: T\nproduced: 2026-03-20T08:00:00Z\n---\n\n(TLP:CLEAR) fine\n";
+    let r = b
+        .post("/ui/preview", &cookie, &[("csrf", &csrf), ("body", small)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Over the cap once decoded: the service layer's 413.
+    let big = format!("{small}{}", "x".repeat(3000));
+    for path in ["/ui/preview", "/ui/drafts", "/ui/drafts/1"] {
+        let r = b
+            .post(path, &cookie, &[("csrf", &csrf), ("body", &big)])
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{path}: {}",
+            r.body
+        );
+        assert!(r.body.contains("at most 2048 bytes"), "{path}: {}", r.body);
+    }
+    // Over the body limit before decoding: refused as clearly.
+    let huge = "x".repeat(3 * 2048 + 64 * 1024 + 1);
+    for path in ["/ui/preview", "/ui/drafts"] {
+        let r = b
+            .post(path, &cookie, &[("csrf", &csrf), ("body", &huge)])
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{path}: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains("the report is too large"),
+            "{path}: {}",
+            r.body
+        );
+        assert!(r.body.contains("max_report_bytes"), "{path}: {}", r.body);
+    }
+    assert!(b.node().drafts(&operator()).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_preview_withholds_a_portion_with_a_marking_inside_it() {
+    let b = bench(false);
+    let (cookie, csrf) = b.sign_in("ana").await;
+    let body = "---\ntitle: T\nproduced: 2026-03-20T08:00:00Z\n---\n\n(TLP:CLEAR) The embassy is open.\n(TLP:RED) SAPPHIRE saw the cell.\n";
+    let r = b
+        .post("/ui/preview", &cookie, &[("csrf", &csrf), ("body", body)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("marking-inside-portion"), "{}", r.body);
+    assert!(
+        r.body.contains("Portion 1 (TLP:RED) withheld"),
+        "{}",
+        r.body
+    );
+}

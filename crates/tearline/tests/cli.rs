@@ -354,6 +354,30 @@ fn lint_errors_stop_a_release() {
 }
 
 #[test]
+fn a_marking_inside_a_portion_stops_check_and_release() {
+    let n = node();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("inside.md");
+    // CR-only line ends (an old Mac file) are read as lines too.
+    std::fs::write(&p, "---\rtitle: t\rproduced: 2026-03-20T08:00:00Z\r---\r\r(TLP:CLEAR) The embassy is open.\r  (Tlp:Red) SAPPHIRE saw the cell.\r").unwrap();
+    let before = store_state(n.path());
+    let o = tl(n.path(), &["check", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(5), "{}", err(&o));
+    assert!(
+        err(&o).contains("inside.md:7:3: the marking (TLP:RED) starts a line inside portion 1"),
+        "{}",
+        err(&o)
+    );
+    assert!(err(&o).contains("[marking-inside-portion]"), "{}", err(&o));
+    for to in ["public", "internal"] {
+        let o = tl(n.path(), &["release", p.to_str().unwrap(), "--to", to]);
+        assert_eq!(o.status.code(), Some(5), "{to}: {}", err(&o));
+        assert!(!out(&o).contains("SAPPHIRE"), "{to}");
+    }
+    assert_eq!(store_state(n.path()), before);
+}
+
+#[test]
 fn a_leaking_release_is_refused_and_nothing_is_written() {
     let n = node();
     let dir = tempfile::tempdir().unwrap();

@@ -241,7 +241,7 @@ pub struct DocStream {
 
 enum Stream {
     Lines {
-        reader: std::io::BufReader<std::fs::File>,
+        reader: Box<dyn std::io::BufRead + Send>,
         source: String,
         line: usize,
         any: bool,
@@ -258,14 +258,10 @@ impl DocStream {
         };
         if is_json_lines(path) {
             return match std::fs::File::open(path) {
-                Ok(file) => DocStream {
-                    inner: Stream::Lines {
-                        reader: std::io::BufReader::with_capacity(1 << 20, file),
-                        source,
-                        line: 0,
-                        any: false,
-                    },
-                },
+                Ok(file) => DocStream::json_lines(
+                    &source,
+                    Box::new(std::io::BufReader::with_capacity(1 << 20, file)),
+                ),
                 Err(e) => done(vec![(Err(bad(&source, format!("cannot read it: {e}"))), 0)]),
             };
         }
@@ -282,6 +278,27 @@ impl DocStream {
             Err(e) => done(vec![(Err(bad(&source, format!("cannot read it: {e}"))), 0)]),
         }
     }
+}
+
+impl DocStream {
+    /// The documents of JSON Lines read from `reader`, named `source`.
+    fn json_lines(source: &str, reader: Box<dyn std::io::BufRead + Send>) -> DocStream {
+        DocStream {
+            inner: Stream::Lines {
+                reader,
+                source: source.to_string(),
+                line: 0,
+                any: false,
+            },
+        }
+    }
+}
+
+/// The documents of JSON Lines text held in memory, each with the bytes it
+/// took, exactly as `ingest` reads a `.jsonl` file named `source`. Pure,
+/// so it can be fuzzed.
+pub fn json_lines(source: &str, bytes: &[u8]) -> Vec<Read> {
+    DocStream::json_lines(source, Box::new(std::io::Cursor::new(bytes.to_vec()))).collect()
 }
 
 impl Iterator for DocStream {
@@ -314,7 +331,7 @@ impl Iterator for DocStream {
 /// Reads one line of JSON Lines: the document it holds (or `None` for a
 /// blank line), and whether the file is finished.
 fn next_line(
-    reader: &mut std::io::BufReader<std::fs::File>,
+    reader: &mut Box<dyn std::io::BufRead + Send>,
     source: &str,
     n: &mut usize,
     any: &mut bool,
@@ -324,6 +341,7 @@ fn next_line(
     // At most one document's worth plus the newline: a longer line is
     // refused, and the rest of it skipped.
     let read = reader
+        .as_mut()
         .take(MAX_DOCUMENT_BYTES as u64 + 1)
         .read_until(b'\n', &mut line);
     let read = match read {
@@ -507,4 +525,41 @@ pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_in_memory_read_as_a_file_would() {
+        let text = b"{\"id\": \"a\", \"text\": \"first\"}\n\n   \nnot json\n{\"id\": 7, \"text\": \"x\\u0000y\"}\n{\"text\": \"a\0b\"}\n{\"id\": [1], \"text\": \"t\"}\n{\"text\": \"last\", \"published\": \"2026-03-20\"}";
+        let docs = json_lines("feed.jsonl", text);
+        let got: Vec<String> = docs
+            .iter()
+            .map(|(d, _)| match d {
+                Ok(d) => format!("ok {}", d.source),
+                Err(e) => format!("err {}", e.at),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "ok feed.jsonl:1 (id a)",
+                "err feed.jsonl:4",
+                "ok feed.jsonl:5 (id 7)",
+                "err feed.jsonl:6",
+                "err feed.jsonl:7",
+                "ok feed.jsonl:8",
+            ]
+        );
+        let nul = docs[3].0.as_ref().err().unwrap();
+        assert!(nul.reason.contains("NUL"), "{}", nul.reason);
+        // Bytes taken add up to the input.
+        let taken: u64 = docs.iter().map(|(_, n)| n).sum();
+        assert_eq!(taken as usize, text.len() - 5, "blank lines are skipped");
+        let empty = json_lines("e.jsonl", b"");
+        assert_eq!(empty.len(), 1);
+        assert!(empty[0].0.is_err());
+    }
 }

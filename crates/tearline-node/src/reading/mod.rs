@@ -25,7 +25,8 @@ use tearline_store::{DocumentBatch, DocumentIndex, NewDocument, StoreError};
 pub use cases::{CaseDoc, CaseEntity, CaseRow, CaseView, TimelineRow};
 pub use extract::{extract_file, figure_text, Extracted};
 pub use files::{
-    files, html_text, parse_published, read_file, Doc, DocError, DocStream, MAX_DOCUMENT_BYTES,
+    files, html_text, json_lines, parse_published, read_file, Doc, DocError, DocStream, Read,
+    MAX_DOCUMENT_BYTES,
 };
 pub use related::{RelatedDoc, RelatedWarning};
 
