@@ -460,6 +460,7 @@ impl Node {
     /// Only its author saves over a draft; anyone may read it, start a
     /// new one from it, or (by role) release it.
     pub fn save_draft(&self, caller: &Caller, id: Option<i64>, body: &str) -> Result<i64> {
+        let body = self.clean_body(body)?;
         if let Some(id) = id {
             let d = self.draft(caller, id)?;
             if d.author != caller.name() {
@@ -472,7 +473,6 @@ impl Node {
                 ));
             }
         }
-        let body = self.clean_body(body)?;
         let title = draft_title(&draft_name(id), &body);
         let at = stamp(self.now());
         let entry = self.entry(

@@ -1017,6 +1017,29 @@ mod disguise_tests {
     }
 
     #[test]
+    fn an_output_file_name_is_read_decoded() {
+        let report = report("(TLP:CLEAR) nothing");
+        let registry = registry(&["SAPPHIRE"]);
+        let guard = LeakGuard::new(&report, &public(), &registry);
+        let release = Release::build(&report, &public(), &registry);
+        for name in [
+            "%53APPHIRE.md",
+            "s\u{0430}pphire.md",
+            "SAP\u{202E}ERIHP\u{202C}.md",
+            "sapphire.json",
+        ] {
+            let out = Rendered::Text(crate::render_markdown(&release));
+            let findings = clear(&guard, &release, out, Some(name)).unwrap_err();
+            assert!(
+                findings.iter().any(|f| f.field == "output file name"),
+                "{name}: {findings:?}"
+            );
+        }
+        let out = Rendered::Text(crate::render_markdown(&release));
+        assert!(clear(&guard, &release, out, Some("warning-public.md")).is_ok());
+    }
+
+    #[test]
     fn json_and_stix_fields_are_read_decoded() {
         let report = report("(TLP:CLEAR) nothing");
         let registry = registry(&["SAPPHIRE"]);
