@@ -715,7 +715,7 @@ pub fn fuse(args: &FuseBenchArgs) -> Result<u8> {
                 window: None,
             };
             let t = Instant::now();
-            let r = tearline_node::reading::ingest_one(&store, &doc, at)?;
+            let r = tearline_node::reading::ingest_one(&store, &doc, at, "bench")?;
             times.push(t.elapsed());
             if matches!(
                 r,

@@ -33,6 +33,11 @@ struct Labelled {
     case: String,
     text: String,
     gold: Vec<(EntityKind, String, String, usize)>,
+    /// Labelled statements of blame and characterisations of a warning:
+    /// (type, surface, canonical).
+    statements: Vec<(String, String, String)>,
+    /// Surfaces of casualty figures about another event than the case.
+    other_event: Vec<String>,
 }
 
 const TYPES: [EntityKind; 8] = [
@@ -73,6 +78,8 @@ fn load(dir: &Path) -> Result<Vec<Labelled>> {
             case: String::new(),
             text: text.to_string(),
             gold: Vec::new(),
+            statements: Vec::new(),
+            other_event: Vec::new(),
         };
         for (i, line) in head.lines().enumerate() {
             let (k, v) = line.split_once(':').ok_or_else(|| {
@@ -108,12 +115,36 @@ fn load(dir: &Path) -> Result<Vec<Labelled>> {
             }
             let at = || format!("{}:{}", gold_path.display(), i + 1);
             let cols: Vec<&str> = line.split('\t').collect();
-            let [kind, surface, canonical] = cols[..] else {
-                return Err(bad(format!(
-                    "{}: expected type<TAB>surface<TAB>canonical",
-                    at()
-                )));
+            let (kind, surface, canonical, event) = match cols[..] {
+                [k, s, c] => (k, s, c, None),
+                [k, s, c, e] => match e.strip_prefix("event=") {
+                    Some(e) if k == "casualty" && !e.is_empty() => (k, s, c, Some(e)),
+                    _ => {
+                        return Err(bad(format!(
+                            "{}: a fourth column is `event=CASE`, on casualty lines only",
+                            at()
+                        )))
+                    }
+                },
+                _ => {
+                    return Err(bad(format!(
+                        "{}: expected type<TAB>surface<TAB>canonical[<TAB>event=CASE]",
+                        at()
+                    )))
+                }
             };
+            // Statements of blame and characterisations of a warning are
+            // labelled for the fact table; they are not entities.
+            if matches!(kind, "blame" | "characterisation") {
+                doc.statements
+                    .push((kind.to_string(), surface.to_string(), canonical.to_string()));
+                continue;
+            }
+            if let Some(e) = event {
+                if e != doc.case {
+                    doc.other_event.push(surface.to_string());
+                }
+            }
             let kind = EntityKind::parse(kind)
                 .filter(|k| TYPES.contains(k))
                 .ok_or_else(|| bad(format!("{}: unknown type `{kind}`", at())))?;
@@ -223,6 +254,11 @@ struct Tally {
     counts: BTreeMap<EntityKind, Counts>,
     dates_gold: usize,
     dates_ok: usize,
+    /// Gold casualty figures, and those attributed to the right event: a
+    /// figure of the case found as the case's, a figure of another event
+    /// not given to the case.
+    figures_gold: usize,
+    figures_right: usize,
     miss_lines: Vec<String>,
 }
 
@@ -233,6 +269,7 @@ struct Summary {
     scores: Vec<TypeScore>,
     total: Counts,
     tally: Tally,
+    names: Vec<String>,
     gold_cases: Vec<String>,
     predicted_cases: Vec<i64>,
     bcubed: (f64, f64, f64),
@@ -241,10 +278,71 @@ struct Summary {
 
 /// `tearline-dev eval`: scores the corpus in `dir`, prints the figures, and
 /// with `thresholds` fails (exit 1) when one is below its recorded minimum.
-pub fn run(dir: &Path, thresholds: Option<&Path>, json: bool, misses: bool) -> Result<u8> {
+pub fn run(
+    dir: &Path,
+    thresholds: Option<&Path>,
+    json: bool,
+    misses: bool,
+    orders: usize,
+) -> Result<u8> {
     let docs = load(dir)?;
     let extractions: Vec<(Extraction, Context)> = docs.iter().map(read).collect();
     let predicted_cases = link_in_order(&docs, &extractions);
+    if orders > 0 {
+        let want = partition(&predicted_cases);
+        let mut seed = 0x7ea1_11e5_u64;
+        for k in 0..orders {
+            let mut order: Vec<usize> = (0..docs.len()).collect();
+            for i in (1..order.len()).rev() {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                order.swap(i, (seed >> 33) as usize % (i + 1));
+            }
+            let got = partition(&link_in(&order, &extractions));
+            if got != want {
+                eprintln!("order {k}: the partition differs from the one in publication order");
+                for (a, b) in want.iter().zip(&got).filter(|(a, b)| a != b).take(3) {
+                    let names = |v: &Vec<usize>| {
+                        v.iter()
+                            .map(|&i| docs[i].name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    };
+                    eprintln!("  expected {{{}}}, got {{{}}}", names(a), names(b));
+                }
+                return Ok(1);
+            }
+        }
+        println!(
+            "order independence: {orders} random orders of {} documents give the partition of publication order",
+            docs.len()
+        );
+    }
+    if misses {
+        // Every pair of documents of different gold cases the linker
+        // relates: what merged them.
+        let cfg = Config::default();
+        let feats: Vec<_> = extractions
+            .iter()
+            .map(|(x, ctx)| features(x, ctx.published, &cfg))
+            .collect();
+        for i in 0..docs.len() {
+            for j in i + 1..docs.len() {
+                if docs[i].case == docs[j].case {
+                    continue;
+                }
+                if let Some(shared) = tearline_fuse::related(&feats[i], &feats[j], &cfg) {
+                    println!(
+                        "  related across cases: {} ~ {}: {}",
+                        docs[i].name,
+                        docs[j].name,
+                        shared.join(", ")
+                    );
+                }
+            }
+        }
+    }
     let mut tally = Tally::default();
     for (d, (x, _)) in docs.iter().zip(&extractions) {
         score_document(d, x, misses, &mut tally);
@@ -283,18 +381,66 @@ fn link_in_order(docs: &[Labelled], extractions: &[(Extraction, Context)]) -> Ve
             .cmp(&docs[b].published)
             .then(docs[a].name.cmp(&docs[b].name))
     });
+    link_in(&order, extractions)
+}
+
+/// Links the documents in `order`; each document's case (after every
+/// merge).
+fn link_in(order: &[usize], extractions: &[(Extraction, Context)]) -> Vec<i64> {
     let cfg = Config::default();
     let mut index = MemoryIndex::default();
-    let mut predicted = vec![0i64; docs.len()];
-    for i in order {
+    for &i in order {
         let (x, ctx) = &extractions[i];
-        predicted[i] = index.add(features(x, ctx.published, &cfg), &cfg).0;
+        index.add(features(x, ctx.published, &cfg), &cfg);
+    }
+    let mut predicted = vec![0i64; extractions.len()];
+    for (pos, case) in index.cases().into_iter().enumerate() {
+        predicted[order[pos]] = case;
     }
     predicted
 }
 
+/// A partition as sorted sets of document numbers.
+fn partition(cases: &[i64]) -> Vec<Vec<usize>> {
+    let mut by: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    for (i, c) in cases.iter().enumerate() {
+        by.entry(*c).or_default().push(i);
+    }
+    let mut v: Vec<Vec<usize>> = by.into_values().collect();
+    v.sort();
+    v
+}
+
+/// Whether a predicted casualty figure is given to the document's own
+/// event (not marked as about another).
+fn own_event(e: &Entity) -> bool {
+    e.about.as_deref() != Some(tearline_extract::OTHER_EVENT)
+}
+
 /// Matches one document's predictions against its gold entities.
 fn score_document(d: &Labelled, x: &Extraction, misses: bool, t: &mut Tally) {
+    for g in d.gold.iter().filter(|g| g.0 == EntityKind::Casualty) {
+        t.figures_gold += 1;
+        let other = d.other_event.contains(&g.1);
+        let given = x
+            .of(EntityKind::Casualty)
+            .any(|p| matches(&p.text, &g.1) && own_event(p));
+        if given != other {
+            t.figures_right += 1;
+        } else if misses {
+            t.miss_lines.push(format!(
+                "{}:{}: figure `{}` {}",
+                d.name,
+                g.3,
+                g.1,
+                if other {
+                    "is about another event but was given to this one"
+                } else {
+                    "was not given to this event"
+                }
+            ));
+        }
+    }
     for kind in TYPES {
         let pred: Vec<&Entity> = x.of(kind).collect();
         let gold: Vec<&(EntityKind, String, String, usize)> =
@@ -405,12 +551,17 @@ fn summarise(docs: &[Labelled], tally: Tally, predicted_cases: Vec<i64>) -> Summ
         ratio(tally.dates_ok, tally.dates_gold),
     );
     metrics.insert("cases.bcubed_f1".into(), bcubed.2);
+    metrics.insert(
+        "figures.right_event".into(),
+        ratio(tally.figures_right, tally.figures_gold),
+    );
     Summary {
         documents: docs.len(),
         bytes: docs.iter().map(|d| d.text.len()).sum(),
         scores,
         total,
         tally,
+        names: docs.iter().map(|d| d.name.clone()).collect(),
         gold_cases,
         predicted_cases,
         bcubed,
@@ -485,6 +636,12 @@ fn print_text(s: &Summary) {
         t.dates_gold,
         ratio(t.dates_ok, t.dates_gold)
     );
+    println!(
+        "figures attributed to the right event: {}/{} ({:.3})",
+        t.figures_right,
+        t.figures_gold,
+        ratio(t.figures_right, t.figures_gold)
+    );
     let (bp, br, bf) = s.bcubed;
     println!(
         "cases: {} predicted for {} gold; B-cubed precision {bp:.3}, recall {br:.3}, F1 {bf:.3}",
@@ -493,6 +650,25 @@ fn print_text(s: &Summary) {
     );
     for m in &t.miss_lines {
         println!("  {m}");
+    }
+    if !t.miss_lines.is_empty() || s.bcubed.2 < 1.0 {
+        // Each predicted case whose documents are not one gold case.
+        let mut by: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+        for (i, c) in s.predicted_cases.iter().enumerate() {
+            by.entry(*c).or_default().push(i);
+        }
+        for (c, docs) in by {
+            let gold: Vec<&str> = docs.iter().map(|&i| s.gold_cases[i].as_str()).collect();
+            let whole = s.gold_cases.iter().filter(|g| *g == gold[0]).count() == docs.len();
+            if gold.iter().all(|g| *g == gold[0]) && whole {
+                continue;
+            }
+            let names: Vec<String> = docs
+                .iter()
+                .map(|&i| format!("{} ({})", s.names[i], s.gold_cases[i]))
+                .collect();
+            println!("  predicted case {c}: {}", names.join(", "));
+        }
     }
 }
 

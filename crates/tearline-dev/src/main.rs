@@ -58,6 +58,10 @@ enum Command {
         /// List every missed, extra and wrongly resolved entity.
         #[arg(long)]
         misses: bool,
+        /// Also link the documents in this many random orders and fail
+        /// (exit 1) unless every order gives the same cases.
+        #[arg(long, default_value_t = 0)]
+        orders: usize,
         #[arg(long)]
         json: bool,
     },
@@ -75,8 +79,9 @@ fn main() -> ExitCode {
             dir,
             check,
             misses,
+            orders,
             json,
-        } => eval::run(&dir, check.as_deref(), json, misses),
+        } => eval::run(&dir, check.as_deref(), json, misses, orders),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -42,6 +42,13 @@ pub struct Figure {
     /// "about", "around", "some".
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub approximate: bool,
+    /// More than `min`, not `min` itself ("over 140", "more than 100").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
+    /// Stated as an update of an earlier figure ("rose to 137", "was
+    /// revised to 253").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub update: bool,
 }
 
 pub(crate) struct Found {
@@ -142,6 +149,8 @@ pub(crate) fn find(text: &str) -> Vec<Found> {
             max: None,
             exact: None,
             approximate: false,
+            strict: false,
+            update: false,
         };
         let vague = matches!(n.to_lowercase().as_str(), "dozens" | "hundreds");
         match q.as_deref() {
@@ -150,10 +159,15 @@ pub(crate) fn find(text: &str) -> Vec<Found> {
                 figure.approximate = true;
             }
             None => figure.exact = Some(value),
+            Some("at least" | "au moins" | "mindestens" | "al menos" | "не менее") => {
+                figure.min = Some(value)
+            }
             Some(
-                "at least" | "more than" | "over" | "upwards of" | "au moins" | "plus de"
-                | "mindestens" | "mehr als" | "al menos" | "más de" | "не менее" | "более",
-            ) => figure.min = Some(value),
+                "more than" | "over" | "upwards of" | "plus de" | "mehr als" | "más de" | "более",
+            ) => {
+                figure.min = Some(value);
+                figure.strict = true;
+            }
             Some("up to" | "as many as" | "fewer than" | "less than" | "at most") => {
                 figure.max = Some(value)
             }

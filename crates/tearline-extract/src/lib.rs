@@ -36,7 +36,9 @@
 //! ```
 #![deny(missing_docs)]
 
+mod boiler;
 mod dates;
+mod events;
 mod figures;
 mod fold;
 mod gate;
@@ -276,6 +278,12 @@ impl Entity {
         e
     }
 }
+
+pub use boiler::{boilerplate, headline};
+
+/// The `about` of a casualty figure that concerns another event than the
+/// one the text reports (an earlier attack mentioned for comparison).
+pub const OTHER_EVENT: &str = "event:other";
 
 /// Everything read from one text.
 #[derive(Debug, Clone, Default, Serialize)]

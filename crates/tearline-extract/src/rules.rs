@@ -82,6 +82,17 @@ pub(crate) fn read(kb: &Kb, text: &str, ctx: &Context) -> Vec<Entity> {
         .collect();
     let statements = statements(text, &said, &kept);
     kept.extend(statements);
+    // Nothing in a page's boilerplate (menus, credits, other stories) is
+    // the article's.
+    let cut = crate::boiler::boilerplate(text);
+    if !cut.is_empty() {
+        kept.retain(|e| {
+            let i = cut.partition_point(|r| r.end <= e.byte_start);
+            cut.get(i).is_none_or(|r| e.byte_start < r.start)
+        });
+    }
+    crate::events::mark_other_event_figures(text, &folded, &bounds, &mut kept, ctx.published);
+    kept.extend(crate::events::event(text, &folded, &kept, &cut));
     kept.sort_by_key(|e| {
         (
             e.byte_start,

@@ -1,30 +1,36 @@
 //! Tearline's fusion: every document linked into cases.
 //!
-//! A *case* is the documents that concern one threat or event. A new
-//! document joins the case of the stored documents it shares the most
-//! distinctive evidence with, provided their times and places agree;
-//! otherwise it opens a case of its own.
+//! A *case* is the documents that concern one threat or event: a warning
+//! and the attack it warned of, with the reporting about both, are one
+//! case; a plot foiled in the same city at the same time is another; two
+//! attacks by one group are two cases.
 //!
-//! # How a document is linked
+//! # How documents are linked
 //! 1. [`features`] reduces an [`Extraction`] to *keys* (the canonical ids
 //!    of its groups, people, venues, districts, cities, regions,
-//!    organisations and target types), a *time span* (the days its events
-//!    happen on or the window it warns of) and its *places* (cities and
-//!    countries).
-//! 2. [`link`] asks an [`Index`] for the stored documents carrying each
-//!    key whose span lies near the new span. Each shared key adds its kind's
-//!    weight times its rarity (inverse document frequency), so "Crocus City
-//!    Hall" counts for far more than "Moscow", and keys so common that
-//!    they distinguish nothing are not looked up at all.
-//! 3. A candidate counts only if the spans are within
-//!    [`Config::max_gap_days`] of each other and the places agree (a shared
-//!    city when both name cities, else a shared country), and only if it
-//!    shares something distinctive: a group, a person or a venue, or else
-//!    both a city and a target type. Two events of one group in one city
-//!    two weeks apart therefore stay in separate cases.
+//!    organisations and target types; the kind of event it reports, attack
+//!    or foiled plot; and each group or person paired with each city), a
+//!    *time span* (the days its events happen on or the window it warns
+//!    of; none for a document with no date at all) and its *places*.
+//! 2. [`related`] decides, for two documents, whether they concern one
+//!    event. It reads nothing but the two documents and is symmetric.
+//! 3. A case is a set of documents connected by [`related`] pairs. A new
+//!    document is compared with the stored documents that carry its keys
+//!    near its span ([`link`]); it joins the cases of those it is related
+//!    to, and when there are several, it bridges them and they merge.
 //!
-//! The index lookups are bounded (per key, by span), so linking costs the
-//! same whether the store holds a thousand documents or a million.
+//! Since the relation reads only the pair, the partition does not depend
+//! on the order documents arrive in: the connected components of a graph
+//! are the same however its edges are added. (The bounds on lookups,
+//! [`Config::max_postings`] per key and [`Config::max_candidates`] per
+//! document, keep linking cheap at a million documents; only a key carried
+//! by more documents than that within one span can make order matter, and
+//! recomputing every case in a fixed order, as `tearline cases rebuild`
+//! does, settles it.)
+//!
+//! An undated document is placed by its content: a venue, or a group or a
+//! person together with a city and a kind of target, found across all
+//! time.
 //!
 //! [`facts`] turns a case's extractions into a fact table: for deaths,
 //! injuries, claims, blame and warnings, what each source says, with
@@ -51,6 +57,8 @@ pub struct Config {
     pub max_postings: usize,
     /// A span is cut to at most this many days.
     pub max_span_days: i64,
+    /// At most this many candidate documents are read per link.
+    pub max_candidates: usize,
 }
 
 impl Default for Config {
@@ -61,6 +69,7 @@ impl Default for Config {
             max_df_share: 0.05,
             max_postings: 200,
             max_span_days: 30,
+            max_candidates: 64,
         }
     }
 }
@@ -109,6 +118,7 @@ pub fn features(x: &Extraction, published: Option<NaiveDate>, cfg: &Config) -> F
             (EntityKind::Org, _) => e.role.as_deref() != Some("media"),
             (EntityKind::Place, Some(PlaceKind::Country)) => false,
             (EntityKind::Place, _) => true,
+            (EntityKind::Statement, _) => e.id.starts_with("event:"),
             _ => false,
         };
         if key && seen.insert(e.id.clone()) {
@@ -159,6 +169,20 @@ pub fn features(x: &Extraction, published: Option<NaiveDate>, cfg: &Config) -> F
         .map(|d| day_number(*d))
         .zip(from)
         .map(|(u, f)| u.min(f + cfg.max_span_days));
+    // A warning that reports neither an attack nor a foiled plot is a
+    // warning: of a plot that may be the attack, never the foiled one.
+    if !keys.iter().any(|k| k.starts_with("event:")) && x.of(EntityKind::Window).next().is_some() {
+        keys.push("event:warning".into());
+    }
+    // A group or a person with a city places a document on its own, dated
+    // or not: the pair is a key of its own.
+    let cities: Vec<&String> = keys.iter().filter(|k| k.starts_with("city:")).collect();
+    let pairs: Vec<String> = keys
+        .iter()
+        .filter(|k| k.starts_with("group:") || k.starts_with("person:"))
+        .flat_map(|w| cities.iter().map(move |c| format!("pair:{w}|{c}")))
+        .collect();
+    keys.extend(pairs);
     places.sort();
     Features {
         keys,
@@ -168,6 +192,9 @@ pub fn features(x: &Extraction, published: Option<NaiveDate>, cfg: &Config) -> F
     }
 }
 
+/// The first and last day of an undated document, as the store keeps it.
+pub const UNDATED: i64 = -1_000_000;
+
 /// A stored document carrying a key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Posting {
@@ -175,7 +202,7 @@ pub struct Posting {
     pub doc: i64,
     /// Its case.
     pub case: i64,
-    /// Its span.
+    /// Its span ([`UNDATED`] when it has none).
     pub from: i64,
     /// Its span.
     pub until: i64,
@@ -185,13 +212,10 @@ pub struct Posting {
 pub trait Index {
     /// The error of the store behind it.
     type Error;
-    /// How many documents are stored.
-    fn doc_count(&self) -> Result<u64, Self::Error>;
-    /// How many documents carry `key`.
-    fn doc_freq(&self, key: &str) -> Result<u64, Self::Error>;
     /// Up to `limit` documents carrying `key` whose span starts between
     /// `from_min` and `from_max` (inclusive) and ends on or after
-    /// `until_min`.
+    /// `until_min`, latest first. Undated documents have the span
+    /// [`UNDATED`]..[`UNDATED`].
     fn postings(
         &self,
         key: &str,
@@ -200,24 +224,34 @@ pub trait Index {
         until_min: i64,
         limit: usize,
     ) -> Result<Vec<Posting>, Self::Error>;
-    /// A stored document's places.
-    fn places(&self, doc: i64) -> Result<Vec<String>, Self::Error>;
+    /// A stored document's keys and places.
+    fn profile(&self, doc: i64) -> Result<(Vec<String>, Vec<String>), Self::Error>;
 }
 
-/// The weight of a key's kind.
+fn kind_of(key: &str) -> &str {
+    key.split(':').next().unwrap_or("")
+}
+
+/// The weight of a key's kind (0 for keys that say nothing of an entity:
+/// an event kind, a group-and-city pair).
 pub fn kind_weight(key: &str) -> f64 {
-    match key.split(':').next().unwrap_or("") {
+    match kind_of(key) {
         "group" | "person" => 1.0,
         "venue" => 1.5,
         "district" => 0.8,
         "city" => 0.6,
-        "region" | "org" | "target" => 0.3,
+        "event" | "pair" => 0.0,
         _ => 0.3,
     }
 }
 
 fn distinctive(key: &str) -> bool {
-    matches!(key.split(':').next(), Some("group" | "person" | "venue"))
+    matches!(kind_of(key), "group" | "person" | "venue")
+}
+
+/// Whether a key names an entity (not an event kind or a pair).
+pub fn is_entity_key(key: &str) -> bool {
+    !matches!(kind_of(key), "event" | "pair")
 }
 
 /// Whether shared keys are enough to call two documents related: a group,
@@ -231,10 +265,10 @@ pub fn shares_enough<K: AsRef<str>>(shared: &[K]) -> bool {
 }
 
 /// What a shared `key` carried by `df` of `n` stored documents adds to a
-/// score: its kind's weight times its rarity; `None` for a key too common
-/// to distinguish anything (or carried by none).
+/// relatedness score: its kind's weight times its rarity; `None` for a key
+/// too common to distinguish anything (or carried by none).
 pub fn key_weight(key: &str, df: u64, n: u64, cfg: &Config) -> Option<f64> {
-    if df == 0 || (df as f64) > cfg.max_df_share * n as f64 && df > 20 {
+    if df == 0 || kind_weight(key) == 0.0 || (df as f64) > cfg.max_df_share * n as f64 && df > 20 {
         return None;
     }
     // A young store has few documents: rarity is judged as if it held at
@@ -243,99 +277,166 @@ pub fn key_weight(key: &str, df: u64, n: u64, cfg: &Config) -> Option<f64> {
     Some(kind_weight(key) * idf)
 }
 
+/// Whether two documents concern one event: the rule every link and merge
+/// follows. It is symmetric and reads only the two documents, so the
+/// partition into cases (the connected documents) does not depend on the
+/// order they arrive in. Returns the entity keys they share.
+///
+/// - A foiled plot is never one event with an attack or with a warning.
+/// - Two documents naming venues, none shared, are not one event.
+/// - Dated documents: spans within [`Config::max_gap_days`], sharing a
+///   group, a person or a venue, or a city and a target type; their places
+///   agree unless they share a venue.
+/// - When either is undated, content must place them together: a shared
+///   venue, or a shared group or person with a shared city and target
+///   type, with places that agree.
+pub fn related(a: &Features, b: &Features, cfg: &Config) -> Option<Vec<String>> {
+    let event = |f: &Features, e: &str| f.keys.iter().any(|k| k == e);
+    let foiled = |x: &Features, y: &Features| {
+        event(x, "event:foiled") && (event(y, "event:attack") || event(y, "event:warning"))
+    };
+    if foiled(a, b) || foiled(b, a) {
+        return None;
+    }
+    let shared: Vec<String> = a
+        .keys
+        .iter()
+        .filter(|k| is_entity_key(k) && b.keys.contains(k))
+        .cloned()
+        .collect();
+    let venues = |f: &Features| f.keys.iter().any(|k| k.starts_with("venue:"));
+    let shared_venue = shared.iter().any(|k| k.starts_with("venue:"));
+    if venues(a) && venues(b) && !shared_venue {
+        return None;
+    }
+    let ok = match (a.from.zip(a.until), b.from.zip(b.until)) {
+        (Some((af, au)), Some((bf, bu))) => {
+            let gap = (bf - au).max(af - bu);
+            gap <= cfg.max_gap_days
+                && shares_enough(&shared)
+                && (shared_venue || places_agree(&a.places, &b.places))
+        }
+        _ => {
+            let has = |p: &str| shared.iter().any(|k| k.starts_with(p));
+            let who = has("group:") || has("person:");
+            (shared_venue || (who && has("city:") && has("target:")))
+                && places_agree(&a.places, &b.places)
+        }
+    };
+    ok.then_some(shared)
+}
+
 /// The linker's decision for one document.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Decision {
-    /// The case to join; `None` opens a new one.
+    /// The case to join (the oldest of the cases it is related to); `None`
+    /// opens a new one.
     pub case: Option<i64>,
-    /// The winning case's score.
+    /// Other cases it is related to: the document bridges them, and they
+    /// merge into `case`.
+    pub merge: Vec<i64>,
+    /// The score of the strongest link (the kind weights of the keys shared).
     pub score: f64,
-    /// The keys it shares with that case.
+    /// The keys it shares with the documents it links to.
     pub shared: Vec<String>,
 }
 
-/// Decides which case a document with `f` joins.
+/// Keys looked up for a document: entity keys for a dated one, and for an
+/// undated one the keys that can place it alone (venues, group-and-city
+/// pairs).
+fn lookup_keys(f: &Features) -> impl Iterator<Item = &String> {
+    let dated = f.from.is_some();
+    f.keys.iter().filter(move |k| match kind_of(k) {
+        "event" => false,
+        "pair" | "venue" => true,
+        _ => dated,
+    })
+}
+
+/// Decides which case a document with `f` joins and which cases it
+/// bridges: every stored document [`related`] to it counts (up to
+/// [`Config::max_postings`] per key and [`Config::max_candidates`]
+/// documents read).
 pub fn link<I: Index>(index: &I, f: &Features, cfg: &Config) -> Result<Decision, I::Error> {
-    let (Some(from), Some(until)) = (f.from, f.until) else {
-        return Ok(Decision::default());
+    // Per candidate document: its case, span, and the weight of the keys
+    // it was found by.
+    let mut cand: HashMap<i64, (Posting, f64)> = HashMap::new();
+    let mut add = |ps: Vec<Posting>, key: &str| {
+        for p in ps {
+            cand.entry(p.doc).or_insert((p, 0.0)).1 += kind_weight(key).max(0.1);
+        }
     };
-    let n = index.doc_count()?;
-    // Per candidate document: score and shared keys.
-    let mut cand: HashMap<i64, Candidate> = HashMap::new();
-    for key in &f.keys {
-        let Some(w) = key_weight(key, index.doc_freq(key)?, n, cfg) else {
-            continue;
-        };
-        let postings = index.postings(
-            key,
-            from - cfg.max_span_days - cfg.max_gap_days,
-            until + cfg.max_gap_days,
-            from - cfg.max_gap_days,
-            cfg.max_postings,
-        )?;
-        for p in postings {
-            let c = cand.entry(p.doc).or_insert(Candidate {
-                case: p.case,
-                score: 0.0,
-                shared: Vec::new(),
-                from: p.from,
-                until: p.until,
-            });
-            c.score += w;
-            c.shared.push(key);
+    for key in lookup_keys(f) {
+        match f.from.zip(f.until) {
+            Some((from, until)) => {
+                if kind_of(key) != "pair" {
+                    add(
+                        index.postings(
+                            key,
+                            from - cfg.max_span_days - cfg.max_gap_days,
+                            until + cfg.max_gap_days,
+                            from - cfg.max_gap_days,
+                            cfg.max_postings,
+                        )?,
+                        key,
+                    );
+                }
+                if matches!(kind_of(key), "pair" | "venue") {
+                    add(
+                        index.postings(key, UNDATED, UNDATED, UNDATED, cfg.max_postings)?,
+                        key,
+                    );
+                }
+            }
+            None => add(
+                index.postings(key, i64::MIN, i64::MAX, i64::MIN, cfg.max_postings)?,
+                key,
+            ),
         }
     }
-    let mut ranked: Vec<(i64, Candidate)> = cand.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
-    let mut cases: BTreeMap<i64, (f64, Vec<String>)> = BTreeMap::new();
-    for (doc, c) in ranked.into_iter().take(32) {
-        let Candidate {
-            case,
-            score,
-            shared,
-            from: pf,
-            until: pu,
-        } = c;
-        let gap = (pf - until).max(from - pu);
-        if gap > cfg.max_gap_days || score < cfg.min_score {
+    let mut ranked: Vec<(i64, (Posting, f64))> = cand.into_iter().collect();
+    ranked.sort_by(|a, b| b.1 .1.total_cmp(&a.1 .1).then(a.0.cmp(&b.0)));
+    let mut linked: BTreeMap<i64, f64> = BTreeMap::new();
+    let mut shared_all: Vec<String> = Vec::new();
+    let mut read = 0;
+    for (doc, (p, _)) in ranked {
+        let case = p.case;
+        if linked.contains_key(&case) {
             continue;
         }
-        if !shares_enough(&shared) {
-            continue;
+        if read == cfg.max_candidates {
+            break;
         }
-        // A shared venue or person places the documents together; otherwise
-        // their cities (or countries) must agree.
-        let pinned = shared
-            .iter()
-            .any(|k| k.starts_with("venue:") || k.starts_with("person:"));
-        if !pinned && !places_agree(&f.places, &index.places(doc)?) {
+        read += 1;
+        let (keys, places) = index.profile(doc)?;
+        let dated = p.from != UNDATED;
+        let other = Features {
+            keys,
+            from: dated.then_some(p.from),
+            until: dated.then_some(p.until),
+            places,
+        };
+        let Some(shared) = related(f, &other, cfg) else {
             continue;
-        }
-        let c = cases.entry(case).or_insert((0.0, Vec::new()));
-        c.0 = c.0.max(score);
+        };
+        let score: f64 = shared.iter().map(|k| kind_weight(k)).sum();
+        linked.insert(case, score);
         for k in shared {
-            if !c.1.iter().any(|x| x == k) {
-                c.1.push(k.to_string());
+            if !shared_all.contains(&k) {
+                shared_all.push(k);
             }
         }
     }
-    Ok(cases
-        .into_iter()
-        .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0).then(b.0.cmp(&a.0)))
-        .map(|(case, (score, shared))| Decision {
-            case: Some(case),
-            score,
-            shared,
-        })
-        .unwrap_or_default())
-}
-
-struct Candidate<'a> {
-    case: i64,
-    score: f64,
-    shared: Vec<&'a str>,
-    from: i64,
-    until: i64,
+    let mut cases = linked.keys().copied();
+    let Some(case) = cases.next() else {
+        return Ok(Decision::default());
+    };
+    Ok(Decision {
+        case: Some(case),
+        merge: cases.collect(),
+        score: linked.values().copied().fold(0.0, f64::max),
+        shared: shared_all,
+    })
 }
 
 /// A fact's claims, each with the range of values it allows.
@@ -393,10 +494,18 @@ pub fn facts(docs: &[(String, Extraction)]) -> Vec<Fact> {
     for (name, x) in docs {
         // Per document, the largest figure of each kind (a text that
         // reports "12 killed" early and "143 killed" later means 143).
-        let mut best: HashMap<Casualty, (u64, i64, i64, String, String)> = HashMap::new();
+        #[allow(clippy::type_complexity)]
+        let mut best: HashMap<Casualty, (u64, i64, i64, String, String, bool, usize)> =
+            HashMap::new();
         for e in x.of(EntityKind::Casualty) {
             let Some(f) = &e.figure else { continue };
+            // A toll of another event, mentioned for comparison, is not
+            // this event's.
+            if e.about.as_deref() == Some(tearline_extract::OTHER_EVENT) {
+                continue;
+            }
             let (lo, hi) = match (f.min, f.max, f.exact) {
+                (Some(m), _, _) if f.strict => (m as i64 + 1, i64::MAX),
                 (Some(m), _, _) => (m as i64, i64::MAX),
                 (_, Some(m), _) if f.approximate => ((m as i64) * 9 / 10, m as i64),
                 (_, Some(m), _) => (0, m as i64),
@@ -405,21 +514,39 @@ pub fn facts(docs: &[(String, Extraction)]) -> Vec<Fact> {
                 _ => continue,
             };
             let text = match (f.min, f.max, f.exact) {
+                (Some(m), _, _) if f.strict => format!("more than {m}"),
                 (Some(m), _, _) => format!("at least {m}"),
                 (_, Some(m), _) => format!("up to {m}"),
                 (_, _, Some(v)) if f.approximate => format!("about {v}"),
                 _ => f.value.to_string(),
             };
-            let slot = best
-                .entry(f.counts)
-                .or_insert((0, 0, 0, String::new(), String::new()));
-            if f.value > slot.0 {
-                *slot = (f.value, lo, hi, text, e.text.clone());
+            // Per document and kind: the last update if the text updates
+            // its figure ("rose to 137", "revised to 253"), else the
+            // largest (a text that reports "12 killed" early and "143
+            // killed" later means 143). A figure repeated counts once.
+            let slot =
+                best.entry(f.counts)
+                    .or_insert((0, 0, 0, String::new(), String::new(), false, 0));
+            let replaces = if f.update {
+                !slot.5 || e.byte_start > slot.6
+            } else {
+                !slot.5 && f.value > slot.0
+            };
+            if replaces {
+                *slot = (
+                    f.value,
+                    lo,
+                    hi,
+                    text,
+                    e.text.clone(),
+                    f.update,
+                    e.byte_start,
+                );
             }
         }
         let mut best: Vec<_> = best.into_iter().collect();
         best.sort_by_key(|(k, _)| *k as u8);
-        for (kind, (_, lo, hi, text, ev)) in best {
+        for (kind, (_, lo, hi, text, ev, _, _)) in best {
             let fact = match kind {
                 Casualty::Killed => "deaths",
                 Casualty::Injured => "injuries",
@@ -492,7 +619,7 @@ pub fn facts(docs: &[(String, Extraction)]) -> Vec<Fact> {
         .collect()
 }
 
-/// An in-memory [`Index`], for tests and benchmarks.
+/// An in-memory [`Index`], for tests, evaluation and benchmarks.
 #[derive(Debug, Default)]
 pub struct MemoryIndex {
     docs: Vec<(i64, Features)>,
@@ -501,7 +628,8 @@ pub struct MemoryIndex {
 }
 
 impl MemoryIndex {
-    /// Links a document and stores it; returns its case.
+    /// Links a document and stores it, merging the cases it bridges;
+    /// returns its case.
     pub fn add(&mut self, f: Features, cfg: &Config) -> (i64, Decision) {
         let d = match link(self, &f, cfg) {
             Ok(d) => d,
@@ -511,6 +639,13 @@ impl MemoryIndex {
             self.next_case += 1;
             self.next_case
         });
+        if !d.merge.is_empty() {
+            for doc in &mut self.docs {
+                if d.merge.contains(&doc.0) {
+                    doc.0 = case;
+                }
+            }
+        }
         let i = self.docs.len();
         for k in &f.keys {
             self.by_key.entry(k.clone()).or_default().push(i);
@@ -518,16 +653,15 @@ impl MemoryIndex {
         self.docs.push((case, f));
         (case, d)
     }
+
+    /// Each document's case, in the order they were added.
+    pub fn cases(&self) -> Vec<i64> {
+        self.docs.iter().map(|d| d.0).collect()
+    }
 }
 
 impl Index for MemoryIndex {
     type Error = std::convert::Infallible;
-    fn doc_count(&self) -> Result<u64, Self::Error> {
-        Ok(self.docs.len() as u64)
-    }
-    fn doc_freq(&self, key: &str) -> Result<u64, Self::Error> {
-        Ok(self.by_key.get(key).map_or(0, |v| v.len() as u64))
-    }
     fn postings(
         &self,
         key: &str,
@@ -536,14 +670,14 @@ impl Index for MemoryIndex {
         until_min: i64,
         limit: usize,
     ) -> Result<Vec<Posting>, Self::Error> {
-        Ok(self
+        let mut out: Vec<Posting> = self
             .by_key
             .get(key)
             .into_iter()
             .flatten()
             .filter_map(|&i| {
                 let (case, f) = &self.docs[i];
-                let (from, until) = (f.from?, f.until?);
+                let (from, until) = (f.from.unwrap_or(UNDATED), f.until.unwrap_or(UNDATED));
                 (from >= from_min && from <= from_max && until >= until_min).then_some(Posting {
                     doc: i as i64,
                     case: *case,
@@ -551,14 +685,16 @@ impl Index for MemoryIndex {
                     until,
                 })
             })
-            .take(limit)
-            .collect())
+            .collect();
+        out.sort_by(|a, b| b.from.cmp(&a.from).then(b.doc.cmp(&a.doc)));
+        out.truncate(limit);
+        Ok(out)
     }
-    fn places(&self, doc: i64) -> Result<Vec<String>, Self::Error> {
+    fn profile(&self, doc: i64) -> Result<(Vec<String>, Vec<String>), Self::Error> {
         Ok(self
             .docs
             .get(doc as usize)
-            .map(|d| d.1.places.clone())
+            .map(|d| (d.1.keys.clone(), d.1.places.clone()))
             .unwrap_or_default())
     }
 }
@@ -628,6 +764,112 @@ mod tests {
             &cfg,
         );
         assert_ne!(other_city, attack);
+    }
+
+    fn feat_undated(text: &str) -> Features {
+        features(
+            &extract(text, &Context::default()),
+            None,
+            &Config::default(),
+        )
+    }
+
+    /// The partition (sets of document numbers) of `docs` added in `order`.
+    fn partition(docs: &[Features], order: &[usize]) -> Vec<Vec<usize>> {
+        let cfg = Config::default();
+        let mut idx = MemoryIndex::default();
+        for &i in order {
+            idx.add(docs[i].clone(), &cfg);
+        }
+        let cases = idx.cases();
+        let mut by_case: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+        for (pos, &i) in order.iter().enumerate() {
+            by_case.entry(cases[pos]).or_default().push(i);
+        }
+        let mut parts: Vec<Vec<usize>> = by_case
+            .into_values()
+            .map(|mut v| {
+                v.sort();
+                v
+            })
+            .collect();
+        parts.sort();
+        parts
+    }
+
+    fn story() -> Vec<Features> {
+        vec![
+            feat("ISIS-K plans to attack concerts in Moscow over the next 48 hours.", "2024-03-07"),
+            feat("Gunmen from ISKP attacked a concert at Crocus City Hall in Krasnogorsk, near Moscow, on Friday, killing at least 143.", "2024-03-23"),
+            feat("Islamic State Khorasan Province claimed the attack in Moscow last Friday.", "2024-03-24"),
+            // Bridges the warning and the attack: it speaks of both.
+            feat("On March 7 the US warned that ISIS-K planned to attack concerts in Moscow; on March 22 gunmen killed 140 at a concert there.", "2024-03-26"),
+            // A plot foiled in the same city on the same day: another case.
+            feat("Police in Moscow arrested two men suspected of planning an attack on a concert on Friday.", "2024-03-23"),
+            // Undated, placed by its venue.
+            feat_undated("Flowers piled up outside Crocus City Hall as survivors described the gunmen."),
+            // Another group elsewhere.
+            feat("Al-Shabaab fighters attacked a hotel in Mogadishu on Sunday, killing 12.", "2024-03-24"),
+        ]
+    }
+
+    #[test]
+    fn a_bridging_document_merges_cases_and_the_order_does_not_matter() {
+        let docs = story();
+        let first = partition(&docs, &[0, 1, 2, 3, 4, 5, 6]);
+        assert!(first.contains(&vec![0, 1, 2, 3, 5]), "{first:?}");
+        assert!(
+            first.contains(&vec![4]),
+            "the foiled plot stands apart: {first:?}"
+        );
+        assert!(first.contains(&vec![6]), "{first:?}");
+        // Every order gives the same partition.
+        let mut order: Vec<usize> = (0..docs.len()).collect();
+        let mut seed = 7u64;
+        for _ in 0..40 {
+            for i in (1..order.len()).rev() {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                order.swap(i, (seed >> 33) as usize % (i + 1));
+            }
+            assert_eq!(partition(&docs, &order), first, "{order:?}");
+        }
+    }
+
+    #[test]
+    fn the_relation_is_symmetric() {
+        let docs = story();
+        let cfg = Config::default();
+        for a in &docs {
+            for b in &docs {
+                assert_eq!(related(a, b, &cfg).is_some(), related(b, a, &cfg).is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn an_undated_document_needs_a_venue_or_a_group_with_a_city() {
+        let cfg = Config::default();
+        let attack = feat(
+            "ISKP gunmen attacked a concert at Crocus City Hall in Krasnogorsk on Friday.",
+            "2024-03-23",
+        );
+        let by_pair = feat_undated(
+            "ISIS-K fighters were behind the attack on the concert in Krasnogorsk, officials say.",
+        );
+        assert!(related(&attack, &by_pair, &cfg).is_some(), "{by_pair:?}");
+        let no_target =
+            feat_undated("ISIS-K fighters were behind the attack in Krasnogorsk, officials say.");
+        assert!(
+            related(&attack, &no_target, &cfg).is_none(),
+            "{no_target:?}"
+        );
+        assert!(related(&attack, &by_pair, &cfg).is_some(), "{by_pair:?}");
+        let group_only = feat_undated("ISIS-K has grown stronger, analysts say.");
+        assert!(related(&attack, &group_only, &cfg).is_none());
+        let other_venue = feat_undated("ISIS-K gunmen attacked the Bataclan in Paris.");
+        assert!(related(&attack, &other_venue, &cfg).is_none());
     }
 
     #[test]

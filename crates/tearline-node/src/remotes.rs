@@ -415,7 +415,7 @@ impl Node {
         }
         let (mut stored, mut failed) = (0, Vec::new());
         for d in &docs {
-            match crate::reading::ingest_one(&*self.store, d, &at) {
+            match crate::reading::ingest_one(&*self.store, d, &at, &format!("remote {name}")) {
                 Ok(Ingested::Stored { .. }) => stored += 1,
                 Ok(Ingested::Unchanged) => {}
                 Err(e) => failed.push(format!("{}: {e}", d.source)),

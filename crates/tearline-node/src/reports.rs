@@ -22,8 +22,8 @@ use tearline_release::{
     LeakFinding, LeakGuard, LintFinding, Profile, Registry, Release, Rendered, Severity,
 };
 use tearline_store::{
-    Approval, NewDocument, NewRelease, NewWarning, ReleaseRecord, ReleaseRequest, ReleaseWrite,
-    StoreError, Supersede,
+    Approval, NewDocument, NewRelease, NewWarning, Placement, ReleaseRecord, ReleaseRequest,
+    ReleaseWrite, StoreError, Supersede,
 };
 
 use crate::files::{Placed, Staged};
@@ -215,7 +215,7 @@ struct Commit<'a> {
     /// The warning re-issued, with the events its timeline held.
     supersedes: Option<(i64, usize)>,
     request: Option<Approval<'a>>,
-    document: Option<(&'a NewDocument, Option<i64>)>,
+    document: Option<(&'a NewDocument, &'a Placement)>,
     /// The report's source (name, text), kept for later changes.
     source: Option<(&'a str, &'a str)>,
 }
@@ -365,7 +365,7 @@ impl Node {
         };
         // The full report joins the node's documents, so that later reports
         // and articles on the same threat are linked to it.
-        let document = self.report_document(report, &record.report_sha256, &at)?;
+        let document = self.report_document(report, &record.report_sha256, &at, caller.name())?;
         let warning = match warning_of(report, audience, &checked)? {
             // One warning per report and audience: a report released again
             // to the same audience (in another format, say) is followed by
@@ -391,7 +391,7 @@ impl Node {
                 warning: warning.as_ref(),
                 supersedes,
                 request,
-                document: document.as_ref().map(|(d, case)| (d, *case)),
+                document: document.as_ref().map(|(d, place)| (d, place)),
                 source: source.map(|t| (report.name(), t)),
             },
             staged,
@@ -597,9 +597,10 @@ impl Node {
         report: &Report,
         report_sha256: &str,
         at: &str,
-    ) -> Result<Option<(NewDocument, Option<i64>)>> {
+        actor: &str,
+    ) -> Result<Option<(NewDocument, Placement)>> {
         let doc = crate::reading::report_doc(report, report_sha256);
-        crate::reading::prepare(&*self.store, &doc, at)
+        crate::reading::prepare(&*self.store, &doc, at, actor)
     }
 
     /// Records a request for a second releaser (the two-person rule).

@@ -515,3 +515,165 @@ fn read_report_refuses_more_than_the_limit_from_a_stream() {
         "{o}"
     );
 }
+
+/// The labelled evaluation documents of `dir` (relative to the
+/// workspace) as documents to ingest, named by file.
+fn eval_docs(dir: &str) -> Vec<crate::reading::Doc> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(dir);
+    let mut paths: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let raw = std::fs::read_to_string(p).unwrap();
+            let (head, text) = raw.split_once("\n---\n").unwrap();
+            let field = |k: &str| {
+                head.lines()
+                    .find_map(|l| l.strip_prefix(k))
+                    .map(|v| v.trim().to_string())
+            };
+            let name = p.file_stem().unwrap().to_string_lossy().to_string();
+            crate::reading::Doc {
+                id: Some(name.clone()),
+                source: name.clone(),
+                url: None,
+                title: name,
+                published: field("published:"),
+                lang: field("lang:"),
+                text: text.to_string(),
+                window: None,
+            }
+        })
+        .collect()
+}
+
+/// A node's partition of its documents into cases, by document id.
+fn partition_of(n: &Node) -> Vec<Vec<String>> {
+    let mut parts: Vec<Vec<String>> = n
+        .store()
+        .cases()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let mut ids: Vec<String> = n
+                .store()
+                .case_documents(c.id)
+                .unwrap()
+                .into_iter()
+                .map(|d| d.doc.id)
+                .collect();
+            ids.sort();
+            ids
+        })
+        .collect();
+    parts.sort();
+    parts
+}
+
+#[test]
+fn the_evaluation_sets_give_one_partition_whatever_the_order_of_ingest() {
+    for set in ["eval/corpus", "eval/real/dev"] {
+        let docs = eval_docs(set);
+        let mut first: Option<Vec<Vec<String>>> = None;
+        let mut seed = 0x5eed_u64;
+        for round in 0..4 {
+            let mut order: Vec<usize> = (0..docs.len()).collect();
+            if round > 0 {
+                for i in (1..order.len()).rev() {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    order.swap(i, (seed >> 33) as usize % (i + 1));
+                }
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let n = node(dir.path());
+            for &i in &order {
+                crate::reading::ingest_one(&*n.store, &docs[i], "2026-01-01T00:00:00Z", "ana")
+                    .unwrap();
+            }
+            let parts = partition_of(&n);
+            match &first {
+                None => first = Some(parts.clone()),
+                Some(f) => assert_eq!(&parts, f, "{set}: order {round} differs"),
+            }
+            if round == 1 {
+                // Recomputing every case gives the same partition, and the
+                // audit log says so.
+                let r = n.rebuild_cases(&Caller::operator("ana")).unwrap();
+                assert_eq!(r.documents, docs.len());
+                assert_eq!(r.moved, 0, "{set}: {r:?}");
+                assert_eq!(&partition_of(&n), first.as_ref().unwrap());
+                n.verify_audit(&Caller::operator("ana")).unwrap();
+                assert!(n
+                    .store()
+                    .audit_log()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e.entry.action == "cases.rebuild"));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_bridging_document_merges_two_cases_and_case_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path());
+    let doc = |id: &str, published: &str, text: &str| crate::reading::Doc {
+        id: Some(id.into()),
+        source: id.into(),
+        url: None,
+        title: id.into(),
+        published: Some(published.into()),
+        lang: None,
+        text: text.into(),
+        window: None,
+    };
+    let at = "2026-01-01T00:00:00Z";
+    let ingest =
+        |d: &crate::reading::Doc| crate::reading::ingest_one(&*n.store, d, at, "ana").unwrap();
+    let warning = ingest(&doc(
+        "warning",
+        "2024-03-07",
+        "ISIS-K plans to attack concerts in Moscow over the next 48 hours.",
+    ));
+    let attack = ingest(&doc(
+        "attack",
+        "2024-03-23",
+        "Gunmen from ISKP opened fire at a concert in Moscow on Friday, killing at least 143.",
+    ));
+    use crate::reading::Ingested;
+    let (Ingested::Stored { case: a, .. }, Ingested::Stored { case: b, .. }) = (warning, attack)
+    else {
+        panic!()
+    };
+    assert_ne!(a, b);
+    let bridge = ingest(&doc(
+        "bridge",
+        "2024-03-26",
+        "On March 7 the US warned that ISIS-K would attack concerts in Moscow; on March 22 gunmen killed 140 at a concert there.",
+    ));
+    let Ingested::Stored { case, merged, .. } = bridge else {
+        panic!()
+    };
+    assert_eq!((case, merged), (a.min(b), vec![a.max(b)]));
+    let v = n.case(case).unwrap();
+    assert_eq!(v.documents.len(), 3);
+    assert_eq!(v.merged.len(), 1);
+    assert_eq!(
+        (v.merged[0].from, v.merged[0].by.as_str()),
+        (a.max(b), "bridge")
+    );
+    assert!(n.case(a.max(b)).is_err(), "the merged case is gone");
+    let log = n.store().audit_log().unwrap();
+    let m = log.iter().find(|e| e.entry.action == "case.merge").unwrap();
+    assert_eq!(m.entry.subject, format!("case {case}"));
+    assert!(m.entry.detail.contains("bridge"), "{:?}", m.entry);
+}

@@ -2,8 +2,9 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use tearline_store::{
-    CaseSummary, DocumentBatch, DocumentIndex, DocumentStore, KeyPosting, NewDocument, StoreError,
-    StoredDocument, NO_DAY,
+    CaseMerge, CaseSummary, DocumentBatch, DocumentFeatures, DocumentIndex, DocumentStore,
+    KeyPosting, NewAuditEntry, NewCaseMerge, NewDocument, Relinked, StoreError, StoredDocument,
+    NO_DAY,
 };
 
 use crate::{db, SqliteStore};
@@ -75,21 +76,7 @@ pub(crate) fn insert_document(
     ])
     .map_err(db)?;
     let seq = tx.last_insert_rowid();
-    let (from, until) = (d.from_day.unwrap_or(NO_DAY), d.until_day.unwrap_or(NO_DAY));
-    let mut key_st = tx
-        .prepare_cached("INSERT OR IGNORE INTO doc_keys (key, from_day, until_day, doc, case_id) VALUES (?1, ?2, ?3, ?4, ?5)")
-        .map_err(db)?;
-    let mut df_st = tx
-        .prepare_cached("INSERT INTO key_df (key, df) VALUES (?1, 1) ON CONFLICT (key) DO UPDATE SET df = df + 1")
-        .map_err(db)?;
-    for k in &d.keys {
-        key_st
-            .execute(params![k, from, until, seq, case_id])
-            .map_err(db)?;
-        df_st.execute([k]).map_err(db)?;
-    }
-    // The empty key counts every document: COUNT(*) would scan the table.
-    df_st.execute([""]).map_err(db)?;
+    insert_keys(tx, seq, &d.keys, d.from_day, d.until_day)?;
     Ok((seq, case_id))
 }
 
@@ -158,9 +145,10 @@ fn key_postings(
 ) -> Result<Vec<KeyPosting>, StoreError> {
     let mut st = c
         .prepare_cached(
-            "SELECT doc, case_id, from_day, until_day FROM doc_keys
-             WHERE key = ?1 AND from_day BETWEEN ?2 AND ?3 AND until_day >= ?4
-             ORDER BY from_day DESC LIMIT ?5",
+            "SELECT k.doc, d.case_id, k.from_day, k.until_day FROM doc_keys k
+             JOIN documents d ON d.seq = k.doc
+             WHERE k.key = ?1 AND k.from_day BETWEEN ?2 AND ?3 AND k.until_day >= ?4
+             ORDER BY k.from_day DESC, k.doc DESC LIMIT ?5",
         )
         .map_err(db)?;
     let rows = st
@@ -187,6 +175,85 @@ fn key_documents(c: &Connection, key: &str, limit: usize) -> Result<Vec<i64>, St
         .query_map(params![key, limit as i64], |r| r.get(0))
         .map_err(db)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(db)
+}
+
+fn lines(s: String) -> Vec<String> {
+    s.split('\n')
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn document_profile(c: &Connection, doc: i64) -> Result<(Vec<String>, Vec<String>), StoreError> {
+    let row: Option<(String, String)> = c
+        .prepare_cached("SELECT keys, places FROM documents WHERE seq = ?1")
+        .map_err(db)?
+        .query_row([doc], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(db)?;
+    Ok(row.map_or((Vec::new(), Vec::new()), |(k, p)| (lines(k), lines(p))))
+}
+
+/// Writes a document's keys (postings and counts).
+fn insert_keys(
+    tx: &Connection,
+    seq: i64,
+    keys: &[String],
+    from: Option<i64>,
+    until: Option<i64>,
+) -> Result<(), StoreError> {
+    let (from, until) = (from.unwrap_or(NO_DAY), until.unwrap_or(NO_DAY));
+    let mut key_st = tx
+        .prepare_cached("INSERT OR IGNORE INTO doc_keys (key, from_day, until_day, doc) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(db)?;
+    let mut df_st = tx
+        .prepare_cached("INSERT INTO key_df (key, df) VALUES (?1, 1) ON CONFLICT (key) DO UPDATE SET df = df + 1")
+        .map_err(db)?;
+    for k in keys {
+        key_st.execute(params![k, from, until, seq]).map_err(db)?;
+        df_st.execute([k]).map_err(db)?;
+    }
+    // The empty key counts every document: COUNT(*) would scan the table.
+    df_st.execute([""]).map_err(db)?;
+    Ok(())
+}
+
+pub(crate) fn merge_cases(
+    tx: &Transaction<'_>,
+    m: &NewCaseMerge,
+    audit: NewAuditEntry,
+) -> Result<(), StoreError> {
+    let exists = |case: i64| -> Result<bool, StoreError> {
+        tx.query_row("SELECT 1 FROM cases WHERE id = ?1", [case], |_| Ok(()))
+            .optional()
+            .map_err(db)
+            .map(|r| r.is_some())
+    };
+    if !exists(m.into)? {
+        return Err(StoreError::Missing(format!("there is no case {}", m.into)));
+    }
+    for &from in &m.from {
+        if from == m.into {
+            continue;
+        }
+        if !exists(from)? {
+            return Err(StoreError::Missing(format!("there is no case {from}")));
+        }
+        tx.execute(
+            "UPDATE documents SET case_id = ?1 WHERE case_id = ?2",
+            [m.into, from],
+        )
+        .map_err(db)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO case_merges (from_case, into_case, at, by_doc, shared) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![from, m.into, m.at, m.by, m.shared.join("\n")],
+        )
+        .map_err(db)?;
+        tx.execute("DELETE FROM cases WHERE id = ?1", [from])
+            .map_err(db)?;
+    }
+    crate::append(tx, audit)?;
+    Ok(())
 }
 
 fn document_places(c: &Connection, doc: i64) -> Result<Vec<String>, StoreError> {
@@ -236,6 +303,9 @@ macro_rules! index_via {
             fn document_places(&$self, doc: i64) -> Result<Vec<String>, StoreError> {
                 document_places(&$conn, doc)
             }
+            fn document_profile(&$self, doc: i64) -> Result<(Vec<String>, Vec<String>), StoreError> {
+                document_profile(&$conn, doc)
+            }
         }
     };
 }
@@ -247,6 +317,10 @@ index_via!(SqliteStore, self => *self.conn()?);
 index_via!(Batch<'_>, self => *self.0);
 
 impl DocumentBatch for Batch<'_> {
+    fn merge_cases(&self, merge: &NewCaseMerge, audit: NewAuditEntry) -> Result<(), StoreError> {
+        merge_cases(self.0, merge, audit)
+    }
+
     fn add_document(&self, doc: &NewDocument, case: Option<i64>) -> Result<(i64, i64), StoreError> {
         // A savepoint keeps each document whole even if the batch goes on
         // after it failed.
@@ -267,6 +341,93 @@ impl DocumentBatch for Batch<'_> {
 }
 
 impl DocumentStore for SqliteStore {
+    fn case_merges(&self, case: i64) -> Result<Vec<CaseMerge>, StoreError> {
+        let conn = self.conn()?;
+        let mut st = conn
+            .prepare(
+                "SELECT from_case, into_case, at, by_doc, shared FROM case_merges
+                 WHERE into_case = ?1 ORDER BY at, from_case",
+            )
+            .map_err(db)?;
+        let rows = st
+            .query_map([case], |r| {
+                Ok(CaseMerge {
+                    from: r.get(0)?,
+                    into: r.get(1)?,
+                    at: r.get(2)?,
+                    by: r.get(3)?,
+                    shared: lines(r.get(4)?),
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn document_features(&self) -> Result<Vec<DocumentFeatures>, StoreError> {
+        let conn = self.conn()?;
+        let mut st = conn
+            .prepare("SELECT seq, id, published, lang, extraction FROM documents ORDER BY seq")
+            .map_err(db)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(DocumentFeatures {
+                    seq: r.get(0)?,
+                    id: r.get(1)?,
+                    published: r.get(2)?,
+                    lang: r.get(3)?,
+                    extraction: r.get(4)?,
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn relink(&self, docs: &[Relinked], audit: NewAuditEntry) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let stored: i64 = tx
+                .query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))
+                .map_err(db)?;
+            if stored != docs.len() as i64 {
+                return Err(StoreError::Conflict(format!(
+                    "a recomputation of cases must list every document: {} listed, {stored} stored",
+                    docs.len()
+                )));
+            }
+            // Every document gets its new case before the commit checks
+            // the references.
+            tx.execute_batch(
+                "PRAGMA defer_foreign_keys = ON;
+                 DELETE FROM doc_keys; DELETE FROM key_df; DELETE FROM case_merges; DELETE FROM cases;",
+            )
+            .map_err(db)?;
+            for d in docs {
+                tx.execute("INSERT OR IGNORE INTO cases (id) VALUES (?1)", [d.case])
+                    .map_err(db)?;
+                let n = tx
+                    .prepare_cached(
+                        "UPDATE documents SET keys = ?2, from_day = ?3, until_day = ?4, places = ?5, case_id = ?6
+                         WHERE seq = ?1",
+                    )
+                    .map_err(db)?
+                    .execute(params![
+                        d.seq,
+                        d.keys.join("\n"),
+                        d.from_day,
+                        d.until_day,
+                        d.places.join("\n"),
+                        d.case
+                    ])
+                    .map_err(db)?;
+                if n != 1 {
+                    return Err(StoreError::Missing(format!("there is no document {}", d.seq)));
+                }
+                insert_keys(tx, d.seq, &d.keys, d.from_day, d.until_day)?;
+            }
+            crate::append(tx, audit)?;
+            Ok(())
+        })
+    }
+
     fn documents(
         &self,
         f: &mut dyn FnMut(&dyn DocumentBatch) -> Result<(), StoreError>,

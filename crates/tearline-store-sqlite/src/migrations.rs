@@ -2,7 +2,7 @@
 
 /// The schema, one step per version. A node's database records the
 /// number of steps applied (`PRAGMA user_version`).
-pub const MIGRATIONS: [&str; 9] = [
+pub const MIGRATIONS: [&str; 10] = [
     "CREATE TABLE protected_terms (
                     key TEXT PRIMARY KEY,
                     term TEXT NOT NULL,
@@ -217,4 +217,16 @@ pub const MIGRATIONS: [&str; 9] = [
                  ALTER TABLE remotes ADD COLUMN ca_pem TEXT;
                  ALTER TABLE remotes ADD COLUMN client_cert_pem TEXT;
                  ALTER TABLE remotes ADD COLUMN client_key_pem TEXT;",
+    // v10: cases merge. A document's case is kept once, in `documents`
+    // (postings read it from there), so a merge moves a case's documents
+    // with one indexed update; each merge is recorded.
+    "ALTER TABLE doc_keys DROP COLUMN case_id;
+                 CREATE TABLE case_merges (
+                    from_case INTEGER PRIMARY KEY,
+                    into_case INTEGER NOT NULL,
+                    at TEXT NOT NULL,
+                    by_doc TEXT NOT NULL,
+                    shared TEXT NOT NULL
+                 );
+                 CREATE INDEX case_merges_by_into ON case_merges (into_case);",
 ];

@@ -464,8 +464,11 @@ fn write_release(
             },
         )?;
     }
-    if let Some((doc, case)) = w.document {
-        insert_document(tx, doc, case)?;
+    if let Some((doc, place)) = w.document {
+        if let Some((m, audit)) = &place.merge {
+            crate::documents::merge_cases(tx, m, audit.clone())?;
+        }
+        insert_document(tx, doc, place.case)?;
     }
     finish().map_err(StoreError::Aborted)?;
     Ok(rec)

@@ -130,6 +130,8 @@ pub trait DocumentIndex {
     fn key_documents(&self, key: &str, limit: usize) -> Result<Vec<i64>, StoreError>;
     /// A document's places.
     fn document_places(&self, doc: i64) -> Result<Vec<String>, StoreError>;
+    /// A document's keys and places.
+    fn document_profile(&self, doc: i64) -> Result<(Vec<String>, Vec<String>), StoreError>;
 }
 
 /// One batch of documents, inside a transaction.
@@ -138,6 +140,11 @@ pub trait DocumentBatch: DocumentIndex {
     /// stored document with the same id; the document is whole or absent
     /// even if the batch goes on. Returns its number and its case.
     fn add_document(&self, doc: &NewDocument, case: Option<i64>) -> Result<(i64, i64), StoreError>;
+    /// Merges cases: every document of `merge.from` moves to `merge.into`,
+    /// the merge is recorded (see [`DocumentStore::case_merges`]) and
+    /// `audit` is appended to the audit log, all in the batch's
+    /// transaction.
+    fn merge_cases(&self, merge: &NewCaseMerge, audit: NewAuditEntry) -> Result<(), StoreError>;
 }
 
 /// Documents and cases: what fusion reads and writes.
@@ -155,6 +162,15 @@ pub trait DocumentStore: DocumentIndex {
     fn cases(&self) -> Result<Vec<CaseSummary>, StoreError>;
     /// The documents of one case, oldest first.
     fn case_documents(&self, case: i64) -> Result<Vec<StoredDocument>, StoreError>;
+    /// The merges into one case, oldest first.
+    fn case_merges(&self, case: i64) -> Result<Vec<CaseMerge>, StoreError>;
+    /// Every document's linking features, by number (for recomputing
+    /// cases).
+    fn document_features(&self) -> Result<Vec<DocumentFeatures>, StoreError>;
+    /// Replaces every document's keys, span, places and case at once (a
+    /// recomputation of every case): the merge records go, and `audit` is
+    /// appended, in one transaction. Documents not listed keep theirs.
+    fn relink(&self, docs: &[Relinked], audit: NewAuditEntry) -> Result<(), StoreError>;
 }
 
 /// What the workbench keeps: its users, drafts and release requests, and

@@ -265,6 +265,80 @@ pub struct CaseSummary {
     pub until_day: Option<i64>,
 }
 
+/// A merge of cases about to be made: a document related to documents of
+/// several cases bridges them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCaseMerge {
+    /// The case that remains.
+    pub into: i64,
+    /// The cases merged into it.
+    pub from: Vec<i64>,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The id of the document that bridged them.
+    pub by: String,
+    /// The keys it shares with them.
+    pub shared: Vec<String>,
+}
+
+/// Where a new document goes: the case it joins (`None`: a new case) and
+/// the cases it bridges, merged into that one first, with the audit entry
+/// that records the merge.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// The case it joins.
+    pub case: Option<i64>,
+    /// The merge it makes.
+    pub merge: Option<(NewCaseMerge, NewAuditEntry)>,
+}
+
+/// A recorded merge of one case into another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseMerge {
+    /// The case merged.
+    pub from: i64,
+    /// The case it went into.
+    pub into: i64,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The id of the document that bridged them.
+    pub by: String,
+    /// The keys it shares with them.
+    pub shared: Vec<String>,
+}
+
+/// What linking needs of a stored document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentFeatures {
+    /// Its number.
+    pub seq: i64,
+    /// Its id.
+    pub id: String,
+    /// When it was published.
+    pub published: Option<String>,
+    /// Its language.
+    pub lang: Option<String>,
+    /// Its extraction (JSON).
+    pub extraction: String,
+}
+
+/// A document's recomputed linking: keys, span, places and case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relinked {
+    /// Its number.
+    pub seq: i64,
+    /// Its keys.
+    pub keys: Vec<String>,
+    /// Its first day.
+    pub from_day: Option<i64>,
+    /// Its last day.
+    pub until_day: Option<i64>,
+    /// Its places.
+    pub places: Vec<String>,
+    /// Its case.
+    pub case: i64,
+}
+
 /// The day stored for the keys of a document with no date: far outside any
 /// window a linker asks about.
 pub const NO_DAY: i64 = -1_000_000;
@@ -415,9 +489,8 @@ pub struct ReleaseWrite<'a> {
     /// The request (the two-person rule) it fulfils: approved and released
     /// in this transaction, so it is decided once.
     pub request: Option<Approval<'a>>,
-    /// The report as a document for fusion, with the case it joins
-    /// (`None`: a new case).
-    pub document: Option<(&'a NewDocument, Option<i64>)>,
+    /// The report as a document for fusion, with where it goes.
+    pub document: Option<(&'a NewDocument, &'a Placement)>,
     /// The report's source (name and text), kept so that the sender can
     /// later publish changes to the warning through the leak check, and
     /// re-issue it.

@@ -31,7 +31,7 @@ type Check = (&'static str, fn(&dyn Store));
 
 /// Runs every check of the contract, each on a fresh store.
 pub fn conformance(make: MakeStore<'_>) {
-    let checks: [Check; 16] = [
+    let checks: [Check; 17] = [
         ("node and audiences", node_and_audiences),
         (
             "every write appends to the audit log and moves its head",
@@ -68,6 +68,10 @@ pub fn conformance(make: MakeStore<'_>) {
             partners_remotes_generation,
         ),
         ("document batches are whole or absent", document_batches),
+        (
+            "cases merge and are recomputed whole, with the audit log",
+            cases_merge_and_relink,
+        ),
         ("sync cursors and queued responses", cursors_and_responses),
         (
             "a sender's change sends in its transaction",
@@ -344,7 +348,7 @@ fn release_is_one_transaction(s: &dyn Store) {
         .release(
             &ReleaseWrite {
                 warning: Some((&warning, &issued)),
-                document: Some((&doc, None)),
+                document: Some((&doc, &Placement::default())),
                 ..plain(&new_release("liaison"), &objects)
             },
             &mut || Ok(()),
@@ -408,7 +412,7 @@ fn failed_release_stores_nothing(s: &dyn Store) {
         .release(
             &ReleaseWrite {
                 warning: Some((&warning, &issued)),
-                document: Some((&doc, None)),
+                document: Some((&doc, &Placement::default())),
                 ..plain(&new_release("liaison"), &objects)
             },
             &mut || Err("the output file could not be written".into()),
@@ -847,6 +851,105 @@ fn document_batches(s: &dyn Store) {
         docs[0].doc.id
     );
     assert_eq!(s.document_places(docs[0].seq).unwrap(), ["city:1"]);
+}
+
+fn cases_merge_and_relink(s: &dyn Store) {
+    created(s);
+    let mut undated = document("u", &["venue:x"], 0);
+    undated.from_day = None;
+    undated.until_day = None;
+    let (mut c1, mut c2, mut c3) = (0, 0, 0);
+    s.documents(&mut |b| {
+        c1 = b.add_document(&document("a", &["group:is"], 100), None)?.1;
+        c2 = b.add_document(&document("b", &["group:is"], 200), None)?.1;
+        c3 = b.add_document(&undated, None)?.1;
+        Ok(())
+    })
+    .unwrap();
+    // Undated documents are found by the undated span, and by a lookup
+    // over all time.
+    let p = s
+        .key_postings("venue:x", NO_DAY, NO_DAY, NO_DAY, 10)
+        .unwrap();
+    assert_eq!((p.len(), p[0].from_day, p[0].case_id), (1, NO_DAY, c3));
+    assert_eq!(
+        s.key_postings("group:is", i64::MIN, i64::MAX, i64::MIN, 10)
+            .unwrap()
+            .len(),
+        2
+    );
+    let seq_b = s.document_seq("b").unwrap().unwrap();
+    assert_eq!(
+        s.document_profile(seq_b).unwrap(),
+        (vec!["group:is".to_string()], vec!["city:1".to_string()])
+    );
+    let head = s.audit_head().unwrap();
+    // A merge moves every document of the merged cases, records itself and
+    // its audit entry; postings give the new case.
+    let merge = NewCaseMerge {
+        into: c1,
+        from: vec![c2, c3],
+        at: AT.into(),
+        by: "bridge".into(),
+        shared: vec!["group:is".into()],
+    };
+    s.documents(&mut |b| {
+        b.merge_cases(&merge, entry("case.merge"))?;
+        Ok(())
+    })
+    .unwrap();
+    assert_ne!(
+        s.audit_head().unwrap(),
+        head,
+        "the merge is in the audit log"
+    );
+    assert_eq!(s.cases().unwrap().len(), 1);
+    assert_eq!(s.case_documents(c1).unwrap().len(), 3);
+    assert!(s
+        .key_postings("group:is", 0, 300, 0, 10)
+        .unwrap()
+        .iter()
+        .all(|p| p.case_id == c1));
+    let merges = s.case_merges(c1).unwrap();
+    assert_eq!(merges.len(), 2);
+    assert_eq!((merges[0].into, merges[0].by.as_str()), (c1, "bridge"));
+    // A merge naming a case that is not there changes nothing.
+    let r = s.documents(&mut |b| {
+        b.merge_cases(
+            &NewCaseMerge {
+                into: c1,
+                from: vec![c2],
+                ..merge.clone()
+            },
+            entry("case.merge"),
+        )
+    });
+    assert!(r.is_err());
+    assert_eq!(s.case_documents(c1).unwrap().len(), 3);
+    // A recomputation lists every document, or changes nothing.
+    let feats = s.document_features().unwrap();
+    assert_eq!(feats.len(), 3);
+    let relinked: Vec<Relinked> = feats
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Relinked {
+            seq: f.seq,
+            keys: vec![format!("group:k{i}")],
+            from_day: Some(10),
+            until_day: Some(11),
+            places: vec![],
+            case: i as i64 + 1,
+        })
+        .collect();
+    assert!(s.relink(&relinked[..2], entry("cases.rebuild")).is_err());
+    assert_eq!(s.cases().unwrap().len(), 1);
+    s.relink(&relinked, entry("cases.rebuild")).unwrap();
+    assert_eq!(s.cases().unwrap().len(), 3);
+    assert!(s.case_merges(c1).unwrap().is_empty());
+    assert_eq!(s.key_df("group:is").unwrap(), 0);
+    assert_eq!(s.key_df("group:k1").unwrap(), 1);
+    assert_eq!(s.document_count().unwrap(), 3);
+    verified(s);
 }
 
 fn cursors_and_responses(s: &dyn Store) {

@@ -36,6 +36,17 @@ struct Cli {
     command: Command,
 }
 
+/// `tearline cases ...`.
+#[derive(Subcommand)]
+enum CasesCmd {
+    /// Recompute every case from the stored extractions, in a fixed order
+    /// (the result depends only on what is stored).
+    Rebuild {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Create a node: settings, embedded store, signing key, audit log.
@@ -166,6 +177,8 @@ enum Command {
     },
     /// Cases: documents linked by shared entities, times and places.
     Cases {
+        #[command(subcommand)]
+        action: Option<CasesCmd>,
         #[arg(long)]
         json: bool,
     },
@@ -731,7 +744,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             reading::extract(&file, published.as_deref(), lang.as_deref(), json)
         }
         Command::Ingest { paths, published } => reading::ingest(&open()?, &me, &paths, published.as_deref()),
-        Command::Cases { json } => reading::cases(&open()?, json),
+        Command::Cases {
+            action: Some(CasesCmd::Rebuild { json }),
+            ..
+        } => reading::rebuild_cases(&open()?, &me, json),
+        Command::Cases { action: None, json } => reading::cases(&open()?, json),
         Command::Related { draft, json } => reading::related(&open()?, &draft, json),
         Command::Case { id, json } => reading::case(&open()?, id, json),
     }

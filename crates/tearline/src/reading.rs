@@ -84,8 +84,8 @@ pub fn ingest(n: &Node, me: &Caller, paths: &[PathBuf], published: Option<&str>)
     })?;
     bar.finish_and_clear();
     println!(
-        "{} document(s) stored ({} joined an existing case), {} unchanged, {} refused",
-        s.stored, s.joined, s.unchanged, s.refused
+        "{} document(s) stored ({} joined an existing case, {} case(s) merged), {} unchanged, {} refused",
+        s.stored, s.joined, s.merged, s.unchanged, s.refused
     );
     Ok(if s.refused > 0 {
         tearline_node::Code::BadInput.exit()
@@ -119,6 +119,19 @@ pub fn cases(n: &Node, as_json: bool) -> Result<u8> {
     Ok(0)
 }
 
+/// `tearline cases rebuild`.
+pub fn rebuild_cases(n: &Node, me: &Caller, as_json: bool) -> Result<u8> {
+    let r = n.rebuild_cases(me)?;
+    if as_json {
+        return out::json(&r);
+    }
+    println!(
+        "{} document(s) relinked: {} case(s) before, {} after; {} document(s) changed case",
+        r.documents, r.cases_before, r.cases_after, r.moved
+    );
+    Ok(0)
+}
+
 /// `tearline case ID`.
 pub fn case(n: &Node, id: i64, as_json: bool) -> Result<u8> {
     let v = n.case(id)?;
@@ -133,6 +146,15 @@ pub fn case(n: &Node, id: i64, as_json: bool) -> Result<u8> {
             out::safe(&d.title),
             out::safe(d.published.as_deref().unwrap_or("undated")),
             out::safe(&d.source)
+        );
+    }
+    for m in &v.merged {
+        println!(
+            "  merged from case {} on {} by document {} (shares {})",
+            m.from,
+            out::safe(&m.at),
+            out::safe(&m.by),
+            out::safe(&m.shared.join(", "))
         );
     }
     println!("\nentities");

@@ -7,7 +7,7 @@ use tearline_extract::{EntityKind, Extraction};
 use tearline_fuse::day_date;
 use tearline_store::StoredDocument;
 
-use crate::{Error, Node, Result};
+use crate::{Caller, Error, Node, Result};
 
 fn day_text(d: Option<i64>) -> String {
     d.filter(|d| *d > tearline_store::NO_DAY)
@@ -28,7 +28,12 @@ fn entities_of(doc: &StoredDocument) -> Result<Extraction> {
 fn key_entities(docs: &[(StoredDocument, Extraction)]) -> Vec<(String, String, usize)> {
     let mut count: HashMap<&str, (usize, &str)> = HashMap::new();
     for (d, x) in docs {
-        for k in &d.doc.keys {
+        for k in d
+            .doc
+            .keys
+            .iter()
+            .filter(|k| tearline_fuse::is_entity_key(k))
+        {
             let name = x
                 .entities
                 .iter()
@@ -127,6 +132,21 @@ pub struct CaseView {
     pub timeline: Vec<TimelineRow>,
     /// What each source says, conflicts flagged.
     pub facts: Vec<tearline_fuse::Fact>,
+    /// Cases merged into this one, each by a document that bridged them.
+    pub merged: Vec<tearline_store::CaseMerge>,
+}
+
+/// What recomputing every case did.
+#[derive(Debug, Serialize)]
+pub struct Rebuilt {
+    /// Documents linked.
+    pub documents: usize,
+    /// Cases before.
+    pub cases_before: usize,
+    /// Cases after.
+    pub cases_after: usize,
+    /// Documents whose case changed (by membership, not number).
+    pub moved: usize,
 }
 
 impl Node {
@@ -227,7 +247,117 @@ impl Node {
                 .collect(),
             timeline,
             facts,
+            merged: self.store.case_merges(id)?,
         })
+    }
+
+    /// Recomputes every case from the stored extractions: each document's
+    /// keys, span and places again, then the documents linked in a fixed
+    /// order (publication date, then id), so the result depends only on
+    /// what is stored. Cases are numbered by their first document in that
+    /// order. Recorded in the audit log; one transaction.
+    pub fn rebuild_cases(&self, caller: &Caller) -> Result<Rebuilt> {
+        caller.may_configure()?;
+        let cfg = tearline_fuse::Config::default();
+        let mut docs = self.store.document_features()?;
+        let before: HashMap<i64, i64> = self
+            .store
+            .cases()?
+            .iter()
+            .flat_map(|c| {
+                self.store
+                    .case_documents(c.id)
+                    .map(|ds| ds.into_iter().map(|d| (d.seq, c.id)).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let cases_before = before
+            .values()
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        docs.sort_by(|a, b| {
+            let day = |d: &tearline_store::DocumentFeatures| {
+                d.published
+                    .as_deref()
+                    .and_then(crate::reading::parse_published)
+            };
+            day(a).cmp(&day(b)).then(a.id.cmp(&b.id))
+        });
+        let mut index = tearline_fuse::MemoryIndex::default();
+        let mut feats = Vec::with_capacity(docs.len());
+        for d in &docs {
+            let entities = serde_json::from_str(&d.extraction).map_err(|e| {
+                Error::internal(
+                    format!("stored extraction of document {} is corrupt", d.seq),
+                    e,
+                )
+            })?;
+            let x = Extraction { entities };
+            let published = d
+                .published
+                .as_deref()
+                .and_then(crate::reading::parse_published);
+            let f = tearline_fuse::features(&x, published, &cfg);
+            index.add(f.clone(), &cfg);
+            feats.push(f);
+        }
+        // Number the cases by their first document.
+        let mut number: HashMap<i64, i64> = HashMap::new();
+        let relinked: Vec<tearline_store::Relinked> = index
+            .cases()
+            .into_iter()
+            .zip(docs.iter().zip(feats))
+            .map(|(c, (d, f))| {
+                let next = number.len() as i64 + 1;
+                let case = *number.entry(c).or_insert(next);
+                tearline_store::Relinked {
+                    seq: d.seq,
+                    keys: f.keys,
+                    from_day: f.from,
+                    until_day: f.until,
+                    places: f.places,
+                    case,
+                }
+            })
+            .collect();
+        // A document moved when the set of documents it shares a case with
+        // changed.
+        let groups = |pairs: &mut dyn Iterator<Item = (i64, i64)>| {
+            let mut g: HashMap<i64, Vec<i64>> = HashMap::new();
+            for (doc, case) in pairs {
+                g.entry(case).or_default().push(doc);
+            }
+            let mut of: HashMap<i64, Vec<i64>> = HashMap::new();
+            for mut v in g.into_values() {
+                v.sort();
+                for d in &v {
+                    of.insert(*d, v.clone());
+                }
+            }
+            of
+        };
+        let old = groups(&mut before.iter().map(|(d, c)| (*d, *c)));
+        let new = groups(&mut relinked.iter().map(|r| (r.seq, r.case)));
+        let moved = new.iter().filter(|(d, v)| old.get(d) != Some(v)).count();
+        let out = Rebuilt {
+            documents: relinked.len(),
+            cases_before,
+            cases_after: number.len(),
+            moved,
+        };
+        let audit = self.entry(
+            caller,
+            "cases.rebuild",
+            "",
+            serde_json::json!({
+                "documents": out.documents,
+                "cases_before": out.cases_before,
+                "cases_after": out.cases_after,
+                "moved": out.moved,
+            }),
+        );
+        self.store.relink(&relinked, audit)?;
+        Ok(out)
     }
 }
 

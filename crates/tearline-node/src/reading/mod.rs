@@ -20,9 +20,11 @@ use sha2::{Digest, Sha256};
 use tearline_extract::{extract, Context};
 use tearline_fuse::{features, link, Config, Index, Posting};
 use tearline_model::Report;
-use tearline_store::{DocumentBatch, DocumentIndex, NewDocument, StoreError};
+use tearline_store::{
+    DocumentBatch, DocumentIndex, NewAuditEntry, NewCaseMerge, NewDocument, Placement, StoreError,
+};
 
-pub use cases::{CaseDoc, CaseEntity, CaseRow, CaseView, TimelineRow};
+pub use cases::{CaseDoc, CaseEntity, CaseRow, CaseView, Rebuilt, TimelineRow};
 pub use extract::{extract_file, figure_text, Extracted};
 pub use files::{
     files, html_text, json_lines, parse_published, read_file, Doc, DocError, DocStream, Read,
@@ -48,12 +50,6 @@ pub struct StoreIndex<'a>(pub &'a dyn DocumentIndex);
 
 impl Index for StoreIndex<'_> {
     type Error = StoreError;
-    fn doc_count(&self) -> Result<u64, StoreError> {
-        self.0.document_count()
-    }
-    fn doc_freq(&self, key: &str) -> Result<u64, StoreError> {
-        self.0.key_df(key)
-    }
     fn postings(
         &self,
         key: &str,
@@ -74,8 +70,8 @@ impl Index for StoreIndex<'_> {
             })
             .collect())
     }
-    fn places(&self, doc: i64) -> Result<Vec<String>, StoreError> {
-        self.0.document_places(doc)
+    fn profile(&self, doc: i64) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        self.0.document_profile(doc)
     }
 }
 
@@ -88,19 +84,23 @@ pub enum Ingested {
         case: i64,
         /// It joined a case that was there before.
         joined: bool,
+        /// Cases it bridged, merged into `case`.
+        merged: Vec<i64>,
     },
     /// The same document is already stored.
     Unchanged,
 }
 
-/// Reads a document into entities and decides its case against `index`:
-/// the document to store and the case it joins (`None`: a new case), or
+/// Reads a document into entities and decides its place against `index`:
+/// the document to store, the case it joins and the cases it bridges, or
 /// `None` when the same document (same id, same text) is already stored.
+/// `actor` is who the merge, if any, is recorded for.
 pub fn prepare(
     index: &dyn DocumentIndex,
     doc: &Doc,
     at: &str,
-) -> Result<Option<(NewDocument, Option<i64>)>> {
+    actor: &str,
+) -> Result<Option<(NewDocument, Placement)>> {
     let cfg = Config::default();
     let sha = hex::encode(Sha256::digest(doc.text.as_bytes()));
     let id = doc
@@ -127,6 +127,31 @@ pub fn prepare(
     let decision = link(&StoreIndex(index), &f, &cfg)?;
     let extraction = serde_json::to_string(&x.entities)
         .map_err(|e| Error::internal("failed to serialise an extraction", e))?;
+    let merge = match decision.case {
+        Some(into) if !decision.merge.is_empty() => {
+            let m = NewCaseMerge {
+                into,
+                from: decision.merge.clone(),
+                at: at.to_string(),
+                by: id.clone(),
+                shared: decision.shared.clone(),
+            };
+            let audit = NewAuditEntry {
+                at: at.to_string(),
+                actor: actor.to_string(),
+                action: "case.merge".into(),
+                subject: format!("case {into}"),
+                detail: serde_json::json!({
+                    "merged": m.from,
+                    "by_document": m.by,
+                    "shared": m.shared,
+                })
+                .to_string(),
+            };
+            Some((m, audit))
+        }
+        _ => None,
+    };
     let new = NewDocument {
         id,
         source: doc.source.clone(),
@@ -143,28 +168,48 @@ pub fn prepare(
         places: f.places,
         ingested_at: at.to_string(),
     };
-    Ok(Some((new, decision.case)))
+    Ok(Some((
+        new,
+        Placement {
+            case: decision.case,
+            merge,
+        },
+    )))
 }
 
-/// Extracts, links and stores one document in a batch.
-pub fn ingest_doc(batch: &dyn DocumentBatch, doc: &Doc, at: &str) -> Result<Ingested> {
-    let Some((new, case)) = prepare(batch, doc, at)? else {
+/// Extracts, links and stores one document in a batch, merging the cases
+/// it bridges.
+pub fn ingest_doc(batch: &dyn DocumentBatch, doc: &Doc, at: &str, actor: &str) -> Result<Ingested> {
+    let Some((new, place)) = prepare(batch, doc, at, actor)? else {
         return Ok(Ingested::Unchanged);
     };
-    let (_, stored) = batch.add_document(&new, case)?;
+    let merged = match &place.merge {
+        Some((m, audit)) => {
+            batch.merge_cases(m, audit.clone())?;
+            m.from.clone()
+        }
+        None => Vec::new(),
+    };
+    let (_, stored) = batch.add_document(&new, place.case)?;
     Ok(Ingested::Stored {
         case: stored,
-        joined: case.is_some(),
+        joined: place.case.is_some(),
+        merged,
     })
 }
 
 /// Extracts, links and stores one document in its own transaction (used
 /// for documents that arrive one at a time).
-pub fn ingest_one(store: &dyn tearline_store::Store, doc: &Doc, at: &str) -> Result<Ingested> {
+pub fn ingest_one(
+    store: &dyn tearline_store::Store,
+    doc: &Doc,
+    at: &str,
+    actor: &str,
+) -> Result<Ingested> {
     let mut out = Ingested::Unchanged;
     let mut failed = None;
     store.documents(&mut |b| {
-        match ingest_doc(b, doc, at) {
+        match ingest_doc(b, doc, at, actor) {
             Ok(i) => out = i,
             Err(e) => failed = Some(e),
         }
@@ -234,6 +279,8 @@ pub struct IngestSummary {
     pub stored: usize,
     /// Of those, documents that joined an existing case.
     pub joined: usize,
+    /// Cases merged into others by documents that bridged them.
+    pub merged: usize,
     /// Documents already stored unchanged.
     pub unchanged: usize,
     /// Documents refused (each reported through the progress callback).
@@ -252,7 +299,6 @@ impl Node {
         published: Option<&str>,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<IngestSummary> {
-        let _ = caller;
         if let Some(p) = published {
             if parse_published(p).is_none() {
                 return Err(Error::bad(format!(
@@ -289,7 +335,7 @@ impl Node {
                                 if d.published.is_none() {
                                     d.published = published.map(str::to_string);
                                 }
-                                ingest_doc(batch, &d, &at).map_err(|e| {
+                                ingest_doc(batch, &d, &at, caller.name()).map_err(|e| {
                                     if e.code() == crate::Code::Internal {
                                         failure.get_or_insert(e);
                                         String::new()
@@ -299,9 +345,10 @@ impl Node {
                                 })
                             });
                     match outcome {
-                        Ok(Ingested::Stored { joined, .. }) => {
+                        Ok(Ingested::Stored { joined, merged, .. }) => {
                             sum.stored += 1;
                             sum.joined += usize::from(joined);
+                            sum.merged += merged.len();
                             stored += 1;
                             progress(Progress::Stored(sum.stored));
                         }
