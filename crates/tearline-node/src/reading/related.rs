@@ -102,7 +102,11 @@ impl Node {
                 continue;
             };
             let mut s = (0.0, Vec::new());
-            for key in f.keys.iter().filter(|k| stored.doc.keys.contains(k)) {
+            for key in f
+                .keys
+                .iter()
+                .filter(|k| tearline_fuse::is_entity_key(k) && stored.doc.keys.contains(k))
+            {
                 let df = self.store.key_df(key)?;
                 s.0 += tearline_fuse::key_weight(key, df, n, &cfg).unwrap_or(0.1);
                 s.1.push(key.clone());
