@@ -284,6 +284,7 @@ pub fn run(
     json: bool,
     misses: bool,
     orders: usize,
+    show: Option<&str>,
 ) -> Result<u8> {
     let docs = load(dir)?;
     let extractions: Vec<(Extraction, Context)> = docs.iter().map(read).collect();
@@ -318,6 +319,23 @@ pub fn run(
             "order independence: {orders} random orders of {} documents give the partition of publication order",
             docs.len()
         );
+    }
+    if let Some(name) = show {
+        let cfg = Config::default();
+        for (d, (x, ctx)) in docs.iter().zip(&extractions) {
+            if d.name.contains(name) {
+                let f = features(x, ctx.published, &cfg);
+                println!(
+                    "{} ({}): span {:?}..{:?}\n  keys {}\n  places {}",
+                    d.name,
+                    d.case,
+                    f.from.map(tearline_fuse::day_date),
+                    f.until.map(tearline_fuse::day_date),
+                    f.keys.join(", "),
+                    f.places.join(", ")
+                );
+            }
+        }
     }
     if misses {
         // Every pair of documents of different gold cases the linker

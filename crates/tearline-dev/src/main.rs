@@ -62,6 +62,10 @@ enum Command {
         /// (exit 1) unless every order gives the same cases.
         #[arg(long, default_value_t = 0)]
         orders: usize,
+        /// Print the linking features (keys, span, places) of every
+        /// document whose name contains this.
+        #[arg(long, value_name = "NAME")]
+        features: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -80,8 +84,16 @@ fn main() -> ExitCode {
             check,
             misses,
             orders,
+            features,
             json,
-        } => eval::run(&dir, check.as_deref(), json, misses, orders),
+        } => eval::run(
+            &dir,
+            check.as_deref(),
+            json,
+            misses,
+            orders,
+            features.as_deref(),
+        ),
     };
     match result {
         Ok(code) => ExitCode::from(code),

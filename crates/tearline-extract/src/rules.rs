@@ -68,7 +68,38 @@ pub(crate) fn read(kb: &Kb, text: &str, ctx: &Context) -> Vec<Entity> {
         e.figure = Some(f.figure);
         e
     }));
+    // A city inside a venue's name ("Manchester Arena") is the venue's
+    // city, though the venue's match covers it.
+    let inner: Vec<(usize, usize, String, String, Option<String>)> = found
+        .iter()
+        .filter(|e| e.place_kind == Some(PlaceKind::City))
+        .map(|e| {
+            (
+                e.byte_start,
+                e.byte_end,
+                e.id.clone(),
+                e.name.clone(),
+                e.country.clone(),
+            )
+        })
+        .collect();
     let mut kept = resolve_overlaps(found);
+    for e in kept.iter_mut().filter(|e| {
+        matches!(
+            e.place_kind,
+            Some(PlaceKind::Venue | PlaceKind::District | PlaceKind::Facility)
+        ) && e.parent.is_none()
+    }) {
+        if let Some(c) = inner
+            .iter()
+            .find(|c| c.0 >= e.byte_start && c.1 <= e.byte_end)
+        {
+            e.parent = Some(c.2.clone());
+            e.parent_name = Some(c.3.clone());
+            e.country = c.4.clone();
+        }
+    }
+    headline_venues(text, &mut kept);
     anchor_windows(text, &mut kept, ctx);
     link_surnames(text, &mut kept);
     link_new_groups(text, &mut kept);
@@ -422,6 +453,53 @@ fn trim_leading(s: &str) -> usize {
     }
 }
 
+/// Function words a headline capitalises; never inside a venue's name.
+const TITLE_STOP: &[&str] = &[
+    "The", "A", "An", "Of", "At", "In", "On", "To", "For", "And", "As", "After", "Before", "Near",
+    "Outside", "Inside", "From", "With", "By",
+];
+
+/// Whether the line around byte `at` is written in title case (a
+/// headline): five words or more, and most words of four letters or more
+/// capitalised.
+fn title_case_line(text: &str, at: usize) -> bool {
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = &text[start..end];
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let long: Vec<&&str> = words
+        .iter()
+        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 4)
+        .collect();
+    let caps = long
+        .iter()
+        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+        .count();
+    words.len() >= 5 && long.len() >= 3 && caps * 5 >= long.len() * 4
+}
+
+/// Drops venues named only in title-case lines: a headline capitalises
+/// every word, so "Terror Hall Of Shame" is no hall; a venue the body
+/// names too is kept.
+fn headline_venues(text: &str, kept: &mut Vec<Entity>) {
+    let in_title: Vec<bool> = kept
+        .iter()
+        .map(|e| e.place_kind == Some(PlaceKind::Venue) && title_case_line(text, e.byte_start))
+        .collect();
+    let confirmed: HashSet<String> = kept
+        .iter()
+        .zip(&in_title)
+        .filter(|(e, t)| e.place_kind == Some(PlaceKind::Venue) && !**t)
+        .map(|(e, _)| e.id.clone())
+        .collect();
+    let mut i = 0;
+    kept.retain(|e| {
+        let drop = in_title[i] && !confirmed.contains(&e.id);
+        i += 1;
+        !drop
+    });
+}
+
 static VENUE: LazyLock<Regex> = LazyLock::new(|| {
     let word = r"\p{Lu}[\p{L}\d'’&.-]*";
     re(&format!(
@@ -453,7 +531,23 @@ fn venues(text: &str) -> Vec<Entity> {
             continue;
         };
         let raw = &text[m.clone()];
-        let off = trim_leading(raw);
+        let mut off = trim_leading(raw);
+        // A capitalised function word inside the name ends a title-case
+        // phrase before it: "City Answered The Manchester Arena" names the
+        // Manchester Arena.
+        if let Some(cut) = raw[off..]
+            .match_indices(' ')
+            .map(|(i, _)| off + i + 1)
+            .filter(|&i| {
+                let w = raw[i..].split_whitespace().next().unwrap_or("");
+                TITLE_STOP.contains(&w)
+            })
+            .last()
+        {
+            let w = raw[cut..].split_whitespace().next().unwrap_or("");
+            off = cut + w.len();
+            off += raw[off..].len() - raw[off..].trim_start().len();
+        }
         let start = m.start + off;
         let surface = &text[start..m.end];
         if surface.split_whitespace().count() < 2

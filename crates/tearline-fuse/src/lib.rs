@@ -9,7 +9,8 @@
 //! 1. [`features`] reduces an [`Extraction`] to *keys* (the canonical ids
 //!    of its groups, people, venues, districts, cities, regions,
 //!    organisations and target types; the kind of event it reports, attack
-//!    or foiled plot; and each group or person paired with each city), a
+//!    or foiled plot; the city it names most; and each group or person
+//!    paired with each city), a
 //!    *time span* (the days its events happen on or the window it warns
 //!    of; none for a document with no date at all) and its *places*.
 //! 2. [`related`] decides, for two documents, whether they concern one
@@ -136,8 +137,14 @@ pub fn features(x: &Extraction, published: Option<NaiveDate>, cfg: &Config) -> F
         if e.kind == EntityKind::Place {
             let place = match e.place_kind {
                 Some(PlaceKind::City | PlaceKind::Country) => Some(e.id.clone()),
-                _ => None,
+                // A venue's city is where the document is.
+                _ => e.parent.clone().filter(|p| p.starts_with("city:")),
             };
+            if let Some(city) = place.as_ref().filter(|p| p.starts_with("city:")) {
+                if seen.insert(city.clone()) {
+                    keys.push(city.clone());
+                }
+            }
             let country = e.country.as_ref().map(|c| format!("country:{c}"));
             for p in place.into_iter().chain(country) {
                 if !places.contains(&p) {
@@ -173,6 +180,29 @@ pub fn features(x: &Extraction, published: Option<NaiveDate>, cfg: &Config) -> F
     // warning: of a plot that may be the attack, never the foiled one.
     if !keys.iter().any(|k| k.starts_with("event:")) && x.of(EntityKind::Window).next().is_some() {
         keys.push("event:warning".into());
+    }
+    // The city it names most is where it is; the first city named (in
+    // the headline or the lead) counts twice, and of equals the first
+    // wins.
+    let mut count: Vec<(&str, usize, usize)> = Vec::new();
+    for (i, e) in x.entities.iter().enumerate() {
+        let city = match e.place_kind {
+            Some(PlaceKind::City) => Some(e.id.as_str()),
+            Some(PlaceKind::Venue | PlaceKind::District | PlaceKind::Facility) => {
+                e.parent.as_deref().filter(|p| p.starts_with("city:"))
+            }
+            _ => None,
+        };
+        if let Some(c) = city {
+            let first = count.is_empty();
+            match count.iter_mut().find(|x| x.0 == c) {
+                Some(x) => x.1 += 1,
+                None => count.push((c, 1 + usize::from(first), i)),
+            }
+        }
+    }
+    if let Some((c, _, _)) = count.iter().max_by_key(|x| (x.1, std::cmp::Reverse(x.2))) {
+        keys.push(format!("main:{c}"));
     }
     // A group or a person with a city places a document on its own, dated
     // or not: the pair is a key of its own.
@@ -240,7 +270,7 @@ pub fn kind_weight(key: &str) -> f64 {
         "venue" => 1.5,
         "district" => 0.8,
         "city" => 0.6,
-        "event" | "pair" => 0.0,
+        "event" | "pair" | "main" => 0.0,
         _ => 0.3,
     }
 }
@@ -251,7 +281,7 @@ fn distinctive(key: &str) -> bool {
 
 /// Whether a key names an entity (not an event kind or a pair).
 pub fn is_entity_key(key: &str) -> bool {
-    !matches!(kind_of(key), "event" | "pair")
+    !matches!(kind_of(key), "event" | "pair" | "main")
 }
 
 /// Whether shared keys are enough to call two documents related: a group,
@@ -285,7 +315,8 @@ pub fn key_weight(key: &str, df: u64, n: u64, cfg: &Config) -> Option<f64> {
 /// - A foiled plot is never one event with an attack or with a warning.
 /// - Two documents naming venues, none shared, are not one event.
 /// - Dated documents: spans within [`Config::max_gap_days`], sharing a
-///   group, a person or a venue, or a city and a target type; their places
+///   group, a person or a venue, or a city and a target type (or, for two
+///   reports of an attack a day apart at most, a city); their places
 ///   agree unless they share a venue.
 /// - When either is undated, content must place them together: a shared
 ///   venue, or a shared group or person with a shared city and target
@@ -312,8 +343,17 @@ pub fn related(a: &Features, b: &Features, cfg: &Config) -> Option<Vec<String>> 
     let ok = match (a.from.zip(a.until), b.from.zip(b.until)) {
         (Some((af, au)), Some((bf, bu))) => {
             let gap = (bf - au).max(af - bu);
+            // Two reports of an attack in one city on the same or the next
+            // day are one attack, even when one names the group and the
+            // other only the place.
+            let main = |f: &Features| f.keys.iter().find(|k| k.starts_with("main:")).cloned();
+            let same_attack = gap <= 1
+                && event(a, "event:attack")
+                && event(b, "event:attack")
+                && main(a).is_some()
+                && main(a) == main(b);
             gap <= cfg.max_gap_days
-                && shares_enough(&shared)
+                && (shares_enough(&shared) || same_attack)
                 && (shared_venue || places_agree(&a.places, &b.places))
         }
         _ => {
@@ -347,7 +387,7 @@ pub struct Decision {
 fn lookup_keys(f: &Features) -> impl Iterator<Item = &String> {
     let dated = f.from.is_some();
     f.keys.iter().filter(move |k| match kind_of(k) {
-        "event" => false,
+        "event" | "main" => false,
         "pair" | "venue" => true,
         _ => dated,
     })
