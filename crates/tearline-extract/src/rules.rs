@@ -536,13 +536,14 @@ fn venues(text: &str) -> Vec<Entity> {
         // phrase before it: "City Answered The Manchester Arena" names the
         // Manchester Arena.
         if let Some(cut) = raw[off..]
-            .match_indices(' ')
-            .map(|(i, _)| off + i + 1)
-            .filter(|&i| {
+            .char_indices()
+            .filter(|(_, c)| c.is_whitespace())
+            .map(|(i, c)| off + i + c.len_utf8())
+            .rev()
+            .find(|&i| {
                 let w = raw[i..].split_whitespace().next().unwrap_or("");
                 TITLE_STOP.contains(&w)
             })
-            .last()
         {
             let w = raw[cut..].split_whitespace().next().unwrap_or("");
             off = cut + w.len();
