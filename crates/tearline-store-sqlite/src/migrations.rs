@@ -2,7 +2,7 @@
 
 /// The schema, one step per version. A node's database records the
 /// number of steps applied (`PRAGMA user_version`).
-pub const MIGRATIONS: [&str; 9] = [
+pub const MIGRATIONS: [&str; 10] = [
     "CREATE TABLE protected_terms (
                     key TEXT PRIMARY KEY,
                     term TEXT NOT NULL,
@@ -217,4 +217,7 @@ pub const MIGRATIONS: [&str; 9] = [
                  ALTER TABLE remotes ADD COLUMN ca_pem TEXT;
                  ALTER TABLE remotes ADD COLUMN client_cert_pem TEXT;
                  ALTER TABLE remotes ADD COLUMN client_key_pem TEXT;",
+    // v10: a document's marking, when its source states one (a MISP
+    // event's TLP tag, a report's highest portion).
+    "ALTER TABLE documents ADD COLUMN marking TEXT;",
 ];
