@@ -82,7 +82,7 @@ fn a_warning_goes_out_and_its_responses_come_back() {
     assert_eq!(state(&a)["state"], "issued");
 
     let out = ok(&b, &["sync", "sender"]);
-    assert!(out.contains("7 objects"), "{out}");
+    assert!(out.contains("6 objects"), "{out}");
     assert!(
         out.contains("1 received report(s) read and linked"),
         "{out}"
