@@ -15,6 +15,9 @@ use tearline_model::Level;
 
 use crate::{Error, Result};
 
+/// The kinds of file `ingest` reads, for messages.
+const KINDS: &str = ".txt, .md, .html, .jsonl or .json (MISP)";
+
 /// Documents larger than this are refused.
 pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 
@@ -470,12 +473,10 @@ fn one_document(path: &Path, source: &str, bytes: &[u8]) -> Vec<Result<Doc, DocE
             marking: None,
             groups: Vec::new(),
         },
-        other => return vec![Err(bad(
-            &source,
-            format!(
-                "unknown file type `.{other}`: expected .txt, .md, .html, .jsonl or .json (MISP)"
-            ),
-        ))],
+        other => {
+            let why = format!("unknown file type `.{other}`: expected {KINDS}");
+            return vec![Err(bad(&source, why))];
+        }
     };
     if doc.text.trim().is_empty() {
         return vec![Err(bad(&source, "the document has no text"))];
