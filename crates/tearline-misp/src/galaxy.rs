@@ -128,6 +128,11 @@ fn parse(text: &str) -> Result<Mapping, MappingError> {
             .filter(|n| !n.trim().is_empty())
             .map(str::to_string)
             .collect();
+        if names.first().map(|n| fold(n)) != Some(fold(value)) {
+            return Err(bad(format!(
+                "the names of `{value}` must start with its value"
+            )));
+        }
         let at = m.clusters.len();
         for n in &names {
             let v = m.by_name.entry(fold(n)).or_default();
@@ -256,5 +261,9 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.to_string().contains("unknown galaxy `nope`"), "{e}");
+        let e = parse("threat-actor\t7cdff317-a673-4474-84ec-4f1754947823\tX\t\n")
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("must start with its value"), "{e}");
     }
 }

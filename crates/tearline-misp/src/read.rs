@@ -269,7 +269,8 @@ impl Reader<'_> {
             if let Some((kind, value)) = galaxy_tag(&name) {
                 if GROUP_GALAXIES.contains(&kind) {
                     let synonyms = cluster_of_tag(kind, value)
-                        .map(|c| c.names()[1..].to_vec())
+                        .and_then(|c| c.names().get(1..))
+                        .map(<[String]>::to_vec)
                         .unwrap_or_default();
                     self.add_group(value, synonyms, format!("{here}: misp-galaxy:{kind}"));
                 }
