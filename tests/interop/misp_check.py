@@ -11,7 +11,9 @@ Usage: misp_check.py TEARLINE EXAMPLES_DIR WORKDIR
 - STIX to MISP: every STIX bundle Tearline emits (`--format stix`) converts
   with misp-stix (ExternalSTIX2toMISPParser: the bundles are not MISP's own)
   into a MISP event with exactly one TLP tag, the release's marking, and no
-  other TLP level anywhere in it, and the released text in an event report.
+  other TLP level anywhere in it, the released text in an event report, and
+  the UUID of the same release's `--format misp` event (importing both
+  updates one event).
 - MISP in: events built with PyMISP — at several TLP levels, one with a
   threat-actor galaxy cluster, one with a Canada-listed terrorist entity,
   attributes, an event report, and one with no TLP tag — are written as
@@ -128,8 +130,10 @@ def check_stix_to_misp(tl, examples, out):
             for p in release["portions"]:
                 check(p["text"] in reports, f"{what}: the event report holds portion {p['text'][:40]!r}")
             check(ev.info == release["title"], f"{what}: info is the title ({ev.info!r})")
+            native = json.loads((out / f"{ex.stem}.{aud}.misp.json").read_text())["Event"]["uuid"]
+            check(ev.uuid == native, f"{what}: the same event UUID as --format misp ({ev.uuid} vs {native})")
             n += 1
-    print(f"misp-stix: {n} STIX bundles convert to MISP events with exactly one TLP tag, the release's marking, and the text")
+    print(f"misp-stix: {n} STIX bundles convert to MISP events with exactly one TLP tag, the release's marking, the text, and the UUID of the release's --format misp event")
 
 
 def built_events():
