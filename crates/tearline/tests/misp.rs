@@ -401,6 +401,11 @@ fn a_misp_release_reads_back_with_its_marking_and_group() {
     let d = doc_titled(&docs, "Security alert - threat to large gatherings");
     assert_eq!(d["marking"], "TLP:AMBER");
     assert!(d["entities"].to_string().contains("group:is-k"));
+    // The sender keeps the full report as a document, at its highest
+    // portion's level.
+    let docs = case_docs(n.path());
+    let d = doc_titled(&docs, "Security alert - threat to large gatherings");
+    assert_eq!(d["marking"], "TLP:RED");
 }
 
 #[test]
