@@ -102,13 +102,14 @@ pub struct Context<'a> {
 pub fn event(release: &Release, ctx: &Context<'_>) -> Value {
     let event_uuid = tearline_stix::report_id(release, ctx.producer).uuid();
     let ts = ctx.now.timestamp().to_string();
+    let org = json!({"name": ctx.producer.name, "uuid": ctx.producer.id.uuid().to_string()});
     let b = Builder {
         event_uuid,
         ts: &ts,
         until: release.valid_until().map(|u| u.with_timezone(&Utc)),
+        org: &org,
     };
     let dist = distribution(release.audience(), ctx.restricted);
-    let org = json!({"name": ctx.producer.name, "uuid": ctx.producer.id.uuid().to_string()});
     let date = release
         .valid_from()
         .unwrap_or_else(|| release.produced())
@@ -135,7 +136,7 @@ pub fn event(release: &Release, ctx: &Context<'_>) -> Value {
     } else {
         e.insert("sharing_group_id".into(), "0".into());
     }
-    e.insert("Orgc".into(), org);
+    e.insert("Orgc".into(), org.clone());
     e.insert("Tag".into(), tags(release, &clusters).into());
     e.insert("Galaxy".into(), galaxies(&clusters).into());
     e.insert("Attribute".into(), b.attributes(release).into());
@@ -282,6 +283,8 @@ struct Builder<'a> {
     ts: &'a str,
     /// The end of the warning's window.
     until: Option<DateTime<Utc>>,
+    /// The producer's organisation, which states the window's end.
+    org: &'a Value,
 }
 
 impl Builder<'_> {
@@ -318,6 +321,7 @@ impl Builder<'_> {
                     "type": "2",
                     "date_sighting": until.timestamp().to_string(),
                     "source": "Tearline: end of the warning's validity window",
+                    "Organisation": self.org,
                 }]),
             );
         }

@@ -268,6 +268,10 @@ fn the_window_is_the_date_a_cap_object_and_expiration_sightings() {
     let until = at("2026-03-22T08:00:00Z").timestamp().to_string();
     for a in e["Attribute"].as_array().unwrap() {
         assert_eq!(a["Sighting"][0]["type"], "2", "{a}");
+        assert_eq!(
+            a["Sighting"][0]["Organisation"]["name"],
+            "Embassy security section"
+        );
         assert_eq!(a["Sighting"][0]["date_sighting"], until.as_str());
     }
     // A report with no window has no window object and no sightings.
