@@ -658,6 +658,7 @@ pub fn fuse(args: &FuseBenchArgs) -> Result<u8> {
             keys,
             from_day: Some(from),
             until_day: Some(from),
+            marking: None,
             places: vec![e.city.clone(), e.country.clone()],
             ingested_at: at.into(),
         }
@@ -713,6 +714,8 @@ pub fn fuse(args: &FuseBenchArgs) -> Result<u8> {
                 lang: None,
                 text,
                 window: None,
+                marking: None,
+                groups: Vec::new(),
             };
             let t = Instant::now();
             let r = tearline_node::reading::ingest_one(&store, &doc, at, "bench")?;

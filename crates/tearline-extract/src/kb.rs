@@ -223,6 +223,23 @@ impl Kb {
             .any(|e| e.kind == EntityKind::Group && e.parent.as_deref() == Some(id))
     }
 
+    /// The armed group known by exactly this name (any case, diacritics
+    /// and apostrophes; an acronym of up to five capitals only as written),
+    /// if the knowledge base holds one.
+    pub fn group_named(&self, name: &str) -> Option<&KbEntry> {
+        let key = fold(name.trim());
+        if key.is_empty() {
+            return None;
+        }
+        self.entries.iter().find(|e| {
+            e.kind == EntityKind::Group
+                && e.aliases.iter().any(|a| {
+                    let a = a.strip_prefix('~').unwrap_or(a);
+                    fold(a) == key && casing_ok(casing_of(a), a, name.trim())
+                })
+        })
+    }
+
     /// How many names the automaton knows.
     pub fn name_count(&self) -> usize {
         self.patterns.len()

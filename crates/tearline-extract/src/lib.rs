@@ -285,6 +285,45 @@ pub use boiler::{boilerplate, headline};
 /// one the text reports (an earlier attack mentioned for comparison).
 pub const OTHER_EVENT: &str = "event:other";
 
+impl Entity {
+    /// A group a document names outside its text — a MISP galaxy cluster,
+    /// a `threat-actor` attribute — by `name` or one of its `synonyms`: the
+    /// knowledge base's group when it knows one of the names (the name
+    /// first), else a group of its own (`group:new:...`), as a group
+    /// discovered in a text is. Its surface form is `name`.
+    pub fn stated_group(name: &str, synonyms: &[String]) -> Entity {
+        let kb = Kb::builtin();
+        let known = std::iter::once(name)
+            .chain(synonyms.iter().map(String::as_str))
+            .find_map(|n| kb.group_named(n));
+        match known {
+            Some(k) => {
+                let mut e =
+                    Entity::new(0, 0, EntityKind::Group, name, k.id.clone(), k.name.clone());
+                e.parent = k.parent.clone();
+                e.parent_name = k
+                    .parent
+                    .as_deref()
+                    .and_then(|p| kb.get(p))
+                    .map(|p| p.name.clone());
+                e
+            }
+            None => {
+                let mut e = Entity::new(
+                    0,
+                    0,
+                    EntityKind::Group,
+                    name,
+                    format!("group:new:{}", slug(name)),
+                    name.trim().to_string(),
+                );
+                e.description = Some("named outside the text".into());
+                e
+            }
+        }
+    }
+}
+
 /// Everything read from one text.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Extraction {
@@ -339,5 +378,33 @@ fn char_offsets(text: &str, entities: &mut [Entity]) {
     for e in entities {
         e.start = at(e.byte_start);
         e.end = at(e.byte_end);
+    }
+}
+
+#[cfg(test)]
+mod stated_tests {
+    use super::*;
+
+    #[test]
+    fn a_stated_group_is_the_known_group_by_any_name_else_a_group_of_its_own() {
+        let e = Entity::stated_group("Islamic State Khorasan Province", &[]);
+        assert_eq!(
+            (e.id.as_str(), e.parent.as_deref()),
+            ("group:is-k", Some("group:is"))
+        );
+        assert_eq!(e.text, "Islamic State Khorasan Province");
+        // Known by a synonym only.
+        let e = Entity::stated_group("Khorasan branch", &["ISIS-K".to_string()]);
+        assert_eq!(e.id, "group:is-k");
+        assert_eq!(e.text, "Khorasan branch");
+        // An acronym counts only as written: "is" is not the Islamic State.
+        assert_eq!(Entity::stated_group("IS", &[]).id, "group:is");
+        assert_eq!(Entity::stated_group("is", &[]).id, "group:new:is");
+        let e = Entity::stated_group("Sandworm", &["Voodoo Bear".to_string()]);
+        assert_eq!(
+            (e.id.as_str(), e.name.as_str()),
+            ("group:new:sandworm", "Sandworm")
+        );
+        assert_eq!(e.kind, EntityKind::Group);
     }
 }

@@ -411,6 +411,8 @@ impl Node {
                 text: format!("{title}\n\n{body}"),
                 title,
                 window: day(&ext["valid_until"]).map(|u| (day(&ext["valid_from"]), u)),
+                marking: Some(stix_level(&v)),
+                groups: Vec::new(),
             });
         }
         let (mut stored, mut failed) = (0, Vec::new());
@@ -488,4 +490,21 @@ impl Node {
         }
         Ok(rows)
     }
+}
+
+/// The TLP level a received STIX object is marked with: the highest of its
+/// TLP 2.0 marking references; TLP:RED when it has none (fail closed).
+fn stix_level(o: &serde_json::Value) -> tearline_model::Level {
+    o["object_marking_refs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str())
+        .filter_map(|r| {
+            tearline_model::Level::ALL
+                .into_iter()
+                .find(|&l| tearline_stix::tlp_marking_id(l) == r)
+        })
+        .max()
+        .unwrap_or(tearline_model::Level::Red)
 }

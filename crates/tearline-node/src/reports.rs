@@ -38,6 +38,8 @@ pub enum Format {
     Json,
     /// A signed STIX 2.1 bundle.
     Stix,
+    /// A MISP core-format event.
+    Misp,
 }
 
 impl Format {
@@ -47,6 +49,7 @@ impl Format {
             Format::Md => "md",
             Format::Json => "json",
             Format::Stix => "stix",
+            Format::Misp => "misp",
         }
     }
 }
@@ -520,6 +523,7 @@ impl Node {
             Format::Md => Rendered::Text(render_markdown(&release)),
             Format::Json => Rendered::Json(render_json(&release)),
             Format::Stix => Rendered::Json(stix.clone()),
+            Format::Misp => Rendered::Json(self.misp_event(&release)),
         };
         let output = clear(&guard, &release, output, file_name).map_err(|l| refused(l, false))?;
         // The release is also delivered: its STIX objects, cleared for the
@@ -544,11 +548,7 @@ impl Node {
     /// the one it supersedes (`supersedes`), so a receiver — Tearline or
     /// not — can follow the chain.
     fn stix_bundle(&self, release: &Release, supersedes: Option<&str>) -> serde_json::Value {
-        let created = chrono::DateTime::parse_from_rfc3339(&self.info.created)
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(|_| self.now());
-        let producer = tearline_stix::Producer::new(&self.info.name, created);
-        let mut b = tearline_stix::bundle(release, &producer, self.now());
+        let mut b = tearline_stix::bundle(release, &self.producer(), self.now());
         if let Some(old) = supersedes {
             let report = b["objects"]
                 .as_array()
@@ -577,6 +577,29 @@ impl Node {
         }
         tearline_stix::sign_bundle(&mut b, &self.key);
         b
+    }
+
+    /// The node as the producer of what it publishes: the STIX identity,
+    /// and the creator organisation of a MISP event.
+    fn producer(&self) -> tearline_stix::Producer {
+        let created = chrono::DateTime::parse_from_rfc3339(&self.info.created)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|_| self.now());
+        tearline_stix::Producer::new(&self.info.name, created)
+    }
+
+    /// A release as a MISP event, distributed as `[misp]` says; it is
+    /// leak-checked like every rendering before anything is written.
+    fn misp_event(&self, release: &Release) -> serde_json::Value {
+        let producer = self.producer();
+        tearline_misp::event(
+            release,
+            &tearline_misp::Context {
+                producer: &producer,
+                now: self.now(),
+                restricted: self.settings.misp.distribution.into(),
+            },
+        )
     }
 
     /// The open warning that already follows this report and audience.

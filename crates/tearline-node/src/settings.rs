@@ -29,6 +29,42 @@ pub struct Settings {
     /// `[notify]`: webhooks and email about warnings.
     #[serde(default)]
     pub notify: NotifySettings,
+    /// `[misp]`: how releases are written as MISP events.
+    #[serde(default)]
+    pub misp: MispSettings,
+}
+
+/// `[misp]`: how `release --format misp` writes an event.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MispSettings {
+    /// How a release to a partner audience — neither the public (TLP:CLEAR
+    /// only, always "all communities") nor the node's own staff (may see
+    /// sources, always "your organisation only") — is distributed.
+    pub distribution: MispDistribution,
+}
+
+/// `[misp] distribution`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MispDistribution {
+    /// A sharing group named after the audience (MISP distribution 4).
+    #[default]
+    SharingGroup,
+    /// This community only (1).
+    Community,
+    /// The receiving organisation only (0).
+    Organisation,
+}
+
+impl From<MispDistribution> for tearline_misp::Restricted {
+    fn from(d: MispDistribution) -> Self {
+        match d {
+            MispDistribution::SharingGroup => tearline_misp::Restricted::SharingGroup,
+            MispDistribution::Community => tearline_misp::Restricted::Community,
+            MispDistribution::Organisation => tearline_misp::Restricted::Organisation,
+        }
+    }
 }
 
 /// `[notify]`: who is told when a warning arrives, its window is about to
@@ -390,6 +426,33 @@ fn check(s: &Settings) -> std::result::Result<(), String> {
         unknown("[[notify.email]]", &e.events)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod misp_tests {
+    use super::*;
+
+    #[test]
+    fn misp_distribution_is_read_and_an_unknown_value_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SETTINGS);
+        std::fs::write(&path, "").unwrap();
+        let (s, _) = read(dir.path()).unwrap();
+        assert_eq!(s.misp.distribution, MispDistribution::SharingGroup);
+        std::fs::write(&path, "[misp]\ndistribution = \"community\"\n").unwrap();
+        let (s, _) = read(dir.path()).unwrap();
+        assert_eq!(s.misp.distribution, MispDistribution::Community);
+        std::fs::write(&path, "[misp]\ndistribution = \"everyone\"\n").unwrap();
+        let e = read(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("unknown variant `everyone`")
+                && e.contains("`sharing-group`, `community`, `organisation`"),
+            "{e}"
+        );
+        std::fs::write(&path, "[misp]\ndistrib = \"community\"\n").unwrap();
+        let e = read(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("unknown field `distrib`"), "{e}");
+    }
 }
 
 #[cfg(test)]

@@ -548,6 +548,8 @@ fn eval_docs(dir: &str) -> Vec<crate::reading::Doc> {
                 lang: field("lang:"),
                 text: text.to_string(),
                 window: None,
+                groups: Vec::new(),
+                marking: None,
             }
         })
         .collect()
@@ -635,6 +637,8 @@ fn a_bridging_document_merges_two_cases_and_case_shows_it() {
         lang: None,
         text: text.into(),
         window: None,
+        groups: Vec::new(),
+        marking: None,
     };
     let at = "2026-01-01T00:00:00Z";
     let ingest =

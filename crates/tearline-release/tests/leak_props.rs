@@ -4,7 +4,8 @@
 //! and protected spans, Latin and Greek registry terms planted in random
 //! disguises in text, span text, substitutes and the title, and runs of
 //! words copied from one portion into another — every audience's release
-//! either contains none of the protected material or is refused.
+//! (as Markdown, as JSON and as a MISP event) either contains none of the
+//! protected material or is refused.
 //!
 //! The disguises: case (Greek too, with accents and final sigma),
 //! invisible characters, bidirectional controls, the Arabic tatweel,
@@ -811,6 +812,20 @@ fn audiences() -> Vec<Audience> {
     ]
 }
 
+/// The release as a MISP event, as `--format misp` writes it.
+fn misp_event(release: &Release) -> serde_json::Value {
+    let at = chrono::DateTime::from_timestamp(1_774_000_000, 0).unwrap_or_default();
+    let producer = tearline_stix::Producer::new("Node", at);
+    tearline_misp::event(
+        release,
+        &tearline_misp::Context {
+            producer: &producer,
+            now: at,
+            restricted: tearline_misp::Restricted::SharingGroup,
+        },
+    )
+}
+
 fn check_case(seed: u64) -> Result<(), TestCaseError> {
     let case = generate(seed);
     let report = parse_report("r.md", case.source.as_bytes()).map_err(|e| {
@@ -826,6 +841,7 @@ fn check_case(seed: u64) -> Result<(), TestCaseError> {
         for rendered in [
             Rendered::Text(render_markdown(&release)),
             Rendered::Json(render_json(&release)),
+            Rendered::Json(misp_event(&release)),
         ] {
             let Ok(out) = clear(&guard, &release, rendered, None) else {
                 prop_assert!(

@@ -93,6 +93,11 @@ impl StixId {
     pub fn object_type(&self) -> &str {
         &self.ty
     }
+
+    /// The UUID after the type.
+    pub fn uuid(&self) -> Uuid {
+        self.uuid
+    }
 }
 
 impl fmt::Display for StixId {
@@ -345,8 +350,10 @@ fn relationships(
     out
 }
 
-/// The report's id, derived from the producer, production time, title and audience.
-fn report_id(release: &Release, producer: &Producer) -> StixId {
+/// The report's id, derived from the producer, production time, title and
+/// audience: released content only, so the same report released again to
+/// the same audience has the same id (and its MISP event the same UUID).
+pub fn report_id(release: &Release, producer: &Producer) -> StixId {
     StixId::derived(
         "report",
         &format!(
@@ -410,13 +417,13 @@ fn release_extension(release: &Release) -> Map<String, Value> {
     ext
 }
 
-/// The TLP marking-definitions for every level the release uses, lowest first.
+/// The TLP marking-definition of the release's level: the one marking every
+/// object of the release refers to. Lower portions' levels are not added as
+/// marking-definitions of their own: a consumer that turns every
+/// marking-definition in a bundle into a tag (MISP's converter does) would
+/// otherwise tag the release with two levels.
 fn marking_definitions(release: &Release) -> Vec<Value> {
-    let mut levels: Vec<Level> = release.portions().iter().map(|p| p.level()).collect();
-    levels.push(release.level());
-    levels.sort();
-    levels.dedup();
-    levels.into_iter().map(tlp_marking_definition).collect()
+    vec![tlp_marking_definition(release.level())]
 }
 
 /// The identity that defines Tearline's extension (the same in every
@@ -519,6 +526,37 @@ mod tests {
             }
         }
         assert!(no_empty(&b), "{b:#}");
+    }
+
+    #[test]
+    fn every_object_of_a_release_carries_only_the_release_marking() {
+        // Portions at CLEAR and AMBER: the release is AMBER, and nothing in
+        // the bundle says CLEAR — no marking-definition a converter could
+        // turn into a second tag, no object marked otherwise.
+        let src = "---\ntitle: T\nproduced: 2026-03-20T08:00:00Z\n---\n\n(TLP:CLEAR) An attack in [Moscow, Russia]{place}.\n\n(TLP:AMBER) [Wilayat Khorasan]{actor} plans it.\n";
+        let report = tearline_model::parse_report("r.md", src.as_bytes()).unwrap();
+        let liaison = tearline_model::Audience::new("liaison", Level::Amber, false).unwrap();
+        let release = Release::build(&report, &liaison, &tearline_release::Registry::new(vec![]));
+        let b = bundle(&release, &Producer::new("Node", Utc::now()), Utc::now());
+        let objects = b["objects"].as_array().unwrap();
+        let markings: Vec<&Value> = objects
+            .iter()
+            .filter(|o| o["type"] == "marking-definition")
+            .collect();
+        assert_eq!(markings.len(), 1);
+        assert_eq!(markings[0]["id"], tlp_marking_id(Level::Amber));
+        let amber = json!([tlp_marking_id(Level::Amber)]);
+        for o in objects {
+            match o["type"].as_str().unwrap() {
+                // Shared and fixed: the producer, Tearline's identity and
+                // extension, the marking itself.
+                "marking-definition" | "extension-definition" => {}
+                "identity" if o.get("created_by_ref").is_none() => {}
+                _ => assert_eq!(o["object_marking_refs"], amber, "{o}"),
+            }
+        }
+        assert!(objects.iter().any(|o| o["type"] == "threat-actor"));
+        assert!(objects.iter().any(|o| o["type"] == "relationship"));
     }
 
     #[test]

@@ -53,8 +53,8 @@ pub(crate) fn insert_document(
     };
     tx.prepare_cached(
         "INSERT INTO documents (id, source, url, title, published, lang, sha256, text, extraction, keys,
-                                from_day, until_day, places, case_id, ingested_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                                from_day, until_day, places, case_id, ingested_at, marking)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )
     .map_err(db)?
     .execute(params![
@@ -72,7 +72,8 @@ pub(crate) fn insert_document(
         d.until_day,
         d.places.join("\n"),
         case_id,
-        d.ingested_at
+        d.ingested_at,
+        d.marking
     ])
     .map_err(db)?;
     let seq = tx.last_insert_rowid();
@@ -105,11 +106,12 @@ fn row_document(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDocument> {
             until_day: r.get(13)?,
             places: lines(r.get(14)?),
             ingested_at: r.get(15)?,
+            marking: r.get(16)?,
         },
     })
 }
 
-const DOCUMENT_COLUMNS: &str = "seq, case_id, id, source, url, title, published, lang, sha256, text, extraction, keys, from_day, until_day, places, ingested_at";
+const DOCUMENT_COLUMNS: &str = "seq, case_id, id, source, url, title, published, lang, sha256, text, extraction, keys, from_day, until_day, places, ingested_at, marking";
 
 // The index reads, on any connection (pooled or inside a batch).
 

@@ -2,7 +2,7 @@
 
 /// The schema, one step per version. A node's database records the
 /// number of steps applied (`PRAGMA user_version`).
-pub const MIGRATIONS: [&str; 10] = [
+pub const MIGRATIONS: [&str; 11] = [
     "CREATE TABLE protected_terms (
                     key TEXT PRIMARY KEY,
                     term TEXT NOT NULL,
@@ -229,4 +229,7 @@ pub const MIGRATIONS: [&str; 10] = [
                     shared TEXT NOT NULL
                  );
                  CREATE INDEX case_merges_by_into ON case_merges (into_case);",
+    // v11: a document's marking, when its source states one (a MISP
+    // event's TLP tag, a report's highest portion).
+    "ALTER TABLE documents ADD COLUMN marking TEXT;",
 ];

@@ -225,6 +225,11 @@ pub struct NewDocument {
     pub places: Vec<String>,
     /// When it was stored (RFC 3339).
     pub ingested_at: String,
+    /// Its TLP level (`TLP:AMBER`) when its source states one: a MISP
+    /// event's TLP tag (TLP:RED for an untagged event), a report's highest
+    /// portion. `None` for text that carries no marking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marking: Option<String>,
 }
 
 /// A stored document.

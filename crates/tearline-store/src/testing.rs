@@ -217,6 +217,7 @@ fn document(id: &str, keys: &[&str], day: i64) -> NewDocument {
         until_day: Some(day + 1),
         places: vec!["city:1".into()],
         ingested_at: AT.into(),
+        marking: Some("TLP:AMBER".into()),
     }
 }
 

@@ -539,9 +539,14 @@ enum AuditCmd {
 /// The formats of `--format`.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 pub enum Format {
+    /// Markdown with markings.
     Md,
+    /// Tearline's JSON.
     Json,
+    /// A signed STIX 2.1 bundle.
     Stix,
+    /// A MISP core-format event.
+    Misp,
 }
 
 impl From<Format> for tearline_node::reports::Format {
@@ -550,6 +555,7 @@ impl From<Format> for tearline_node::reports::Format {
             Format::Md => tearline_node::reports::Format::Md,
             Format::Json => tearline_node::reports::Format::Json,
             Format::Stix => tearline_node::reports::Format::Stix,
+            Format::Misp => tearline_node::reports::Format::Misp,
         }
     }
 }

@@ -141,8 +141,11 @@ pub fn case(n: &Node, id: i64, as_json: bool) -> Result<u8> {
     println!("case {id}: {} document(s)", v.documents.len());
     for d in &v.documents {
         println!(
-            "  [{}] {}  ({}, {})",
+            "  [{}] {}{}  ({}, {})",
             d.seq,
+            d.marking
+                .as_deref()
+                .map_or(String::new(), |m| format!("({}) ", out::safe(m))),
             out::safe(&d.title),
             out::safe(d.published.as_deref().unwrap_or("undated")),
             out::safe(&d.source)

@@ -82,11 +82,14 @@ fn a_warning_goes_out_and_its_responses_come_back() {
     assert_eq!(state(&a)["state"], "issued");
 
     let out = ok(&b, &["sync", "sender"]);
-    assert!(out.contains("7 objects"), "{out}");
+    assert!(out.contains("6 objects"), "{out}");
     assert!(
         out.contains("1 received report(s) read and linked"),
         "{out}"
     );
+    // The received report is a document with the marking it came with.
+    let case: serde_json::Value = serde_json::from_str(&ok(&b, &["case", "1", "--json"])).unwrap();
+    assert_eq!(case["documents"][0]["marking"], "TLP:AMBER", "{case}");
     assert_eq!(state(&a)["state"], "delivered");
     // The receiver's own analyst writes about the same group and city: the
     // partner's warning is listed beside the draft.

@@ -117,6 +117,8 @@ pub struct CaseDoc {
     pub source: String,
     /// When it was published.
     pub published: Option<String>,
+    /// Its marking (`TLP:AMBER`), when its source states one.
+    pub marking: Option<String>,
 }
 
 /// One case: what `tearline case ID` and the case page show.
@@ -234,6 +236,7 @@ impl Node {
                     title: d.doc.title.clone(),
                     source: d.doc.source.clone(),
                     published: d.doc.published.clone(),
+                    marking: d.doc.marking.clone(),
                 })
                 .collect(),
             entities: keys

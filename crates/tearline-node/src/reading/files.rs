@@ -1,6 +1,6 @@
 //! Reading documents from files: plain text, Markdown (Tearline reports
-//! too), HTML and JSON Lines, with each bad document named by file, line
-//! and id.
+//! too), HTML, JSON Lines and MISP JSON (events and feeds, `misp.rs`),
+//! with each bad document named by file, line and id (or event and field).
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -8,7 +8,15 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use regex::Regex;
 
+use tearline_misp::StatedGroup;
+
+pub use super::misp::{Input, MAX_MISP_FILE_BYTES};
+use tearline_model::Level;
+
 use crate::{Error, Result};
+
+/// The kinds of file `ingest` reads, for messages.
+const KINDS: &str = ".txt, .md, .html, .jsonl or .json (MISP)";
 
 /// Documents larger than this are refused.
 pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
@@ -34,6 +42,12 @@ pub struct Doc {
     /// a received warning's validity): first and last day, `YYYY-MM-DD`.
     /// It stands in for any window read from the text.
     pub window: Option<(Option<String>, String)>,
+    /// Its marking, when its source states one (a MISP event's TLP tags,
+    /// RED when it has none; a report's highest portion).
+    pub marking: Option<Level>,
+    /// Groups it names outside its text (MISP galaxy clusters and
+    /// `threat-actor` attributes): entities besides what is read from it.
+    pub groups: Vec<StatedGroup>,
 }
 
 /// Why one document could not be read.
@@ -168,6 +182,8 @@ pub(crate) fn markdown_doc(source: &str, text: &str) -> Doc {
         lang: None,
         text: String::new(),
         window: None,
+        marking: None,
+        groups: Vec::new(),
     };
     let mut body = text;
     let (mut from, mut until) = (None, None);
@@ -219,6 +235,12 @@ pub fn read_file(path: &Path) -> Vec<Result<Doc, DocError>> {
     DocStream::open(path).map(|(d, _)| d).collect()
 }
 
+fn is_misp_json(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
 fn is_json_lines(path: &Path) -> bool {
     matches!(
         path.extension()
@@ -252,10 +274,28 @@ enum Stream {
 impl DocStream {
     /// Opens a file for reading.
     pub fn open(path: &Path) -> DocStream {
+        DocStream::open_input(&Input::file(path.to_path_buf()))
+    }
+
+    /// Opens a file for reading, checked against the SHA-256 a MISP feed's
+    /// manifest gives for it.
+    pub fn open_input(input: &Input) -> DocStream {
+        let path = input.path.as_path();
         let source = path.display().to_string();
         let done = |items: Vec<Read>| DocStream {
             inner: Stream::Done(items.into_iter()),
         };
+        if is_misp_json(path) {
+            let docs = match super::misp::read_bounded(path, MAX_MISP_FILE_BYTES) {
+                Ok(bytes) => super::misp::documents(&source, &bytes, input.sha256.as_deref())
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, d)| (d, if i == 0 { bytes.len() as u64 } else { 0 }))
+                    .collect(),
+                Err(e) => vec![(Err(bad(&source, e)), 0)],
+            };
+            return done(docs);
+        }
         if is_json_lines(path) {
             return match std::fs::File::open(path) {
                 Ok(file) => DocStream::json_lines(
@@ -417,6 +457,8 @@ fn one_document(path: &Path, source: &str, bytes: &[u8]) -> Vec<Result<Doc, DocE
                 lang: None,
                 text: body,
                 window: None,
+                marking: None,
+                groups: Vec::new(),
             }
         }
         "txt" | "text" | "" => Doc {
@@ -428,12 +470,12 @@ fn one_document(path: &Path, source: &str, bytes: &[u8]) -> Vec<Result<Doc, DocE
             lang: None,
             text,
             window: None,
+            marking: None,
+            groups: Vec::new(),
         },
         other => {
-            return vec![Err(bad(
-                &source,
-                format!("unknown file type `.{other}`: expected .txt, .md, .html or .jsonl"),
-            ))]
+            let why = format!("unknown file type `.{other}`: expected {KINDS}");
+            return vec![Err(bad(&source, why))];
         }
     };
     if doc.text.trim().is_empty() {
@@ -486,6 +528,8 @@ fn json_line(at: &str, line: &[u8]) -> Result<Doc, DocError> {
         lang: j.lang,
         text: body,
         window: None,
+        marking: None,
+        groups: Vec::new(),
     })
 }
 
@@ -495,11 +539,22 @@ pub fn parse_published(s: &str) -> Option<NaiveDate> {
 }
 
 /// Every file under `paths` (directories are walked, sorted; only the
-/// kinds `ingest` reads are taken from a directory).
-pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+/// kinds `ingest` reads are taken from a directory). A directory holding a
+/// `manifest.json` is a MISP feed: its files are the events the manifest
+/// lists (given the manifest itself, the same).
+pub fn files(paths: &[PathBuf]) -> Result<Vec<Input>> {
     let mut out = Vec::new();
     for p in paths {
-        if p.is_dir() {
+        let feed_dir = if p.is_dir() {
+            Some(p.as_path())
+        } else if p.file_name().is_some_and(|n| n == super::misp::MANIFEST) {
+            p.parent()
+        } else {
+            None
+        };
+        if let Some(dir) = feed_dir.filter(|d| super::misp::is_feed(d)) {
+            out.extend(super::misp::feed(dir)?);
+        } else if p.is_dir() {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
                 .map_err(|e| {
                     Error::bad(format!("failed to read directory `{}`: {e}", p.display()))
@@ -508,18 +563,32 @@ pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 .collect();
             entries.sort();
             let (dirs, plain): (Vec<_>, Vec<_>) = entries.into_iter().partition(|e| e.is_dir());
-            out.extend(plain.into_iter().filter(|f| {
-                matches!(
-                    f.extension()
-                        .and_then(|e| e.to_str())
-                        .map(str::to_ascii_lowercase)
-                        .as_deref(),
-                    Some("txt" | "md" | "markdown" | "html" | "htm" | "jsonl" | "ndjson")
-                )
-            }));
+            out.extend(
+                plain
+                    .into_iter()
+                    .filter(|f| {
+                        matches!(
+                            f.extension()
+                                .and_then(|e| e.to_str())
+                                .map(str::to_ascii_lowercase)
+                                .as_deref(),
+                            Some(
+                                "txt"
+                                    | "md"
+                                    | "markdown"
+                                    | "html"
+                                    | "htm"
+                                    | "jsonl"
+                                    | "ndjson"
+                                    | "json"
+                            )
+                        )
+                    })
+                    .map(Input::file),
+            );
             out.extend(files(&dirs)?);
         } else if p.exists() {
-            out.push(p.clone());
+            out.push(Input::file(p.clone()));
         } else {
             return Err(Error::bad(format!("`{}` does not exist", p.display())));
         }

@@ -12,6 +12,7 @@
 mod cases;
 mod extract;
 mod files;
+mod misp;
 mod related;
 
 use std::path::PathBuf;
@@ -27,8 +28,8 @@ use tearline_store::{
 pub use cases::{CaseDoc, CaseEntity, CaseRow, CaseView, Rebuilt, TimelineRow};
 pub use extract::{extract_file, figure_text, Extracted};
 pub use files::{
-    files, html_text, json_lines, parse_published, read_file, Doc, DocError, DocStream, Read,
-    MAX_DOCUMENT_BYTES,
+    files, html_text, json_lines, parse_published, read_file, Doc, DocError, DocStream, Input,
+    Read, MAX_DOCUMENT_BYTES, MAX_MISP_FILE_BYTES,
 };
 pub use related::{RelatedDoc, RelatedWarning};
 
@@ -123,6 +124,11 @@ pub fn prepare(
             "the warning's stated validity",
         ));
     }
+    // Groups the document names outside its text (MISP galaxy clusters).
+    for g in &doc.groups {
+        x.entities
+            .push(tearline_extract::Entity::stated_group(&g.name, &g.synonyms));
+    }
     let f = features(&x, ctx.published, &cfg);
     let decision = link(&StoreIndex(index), &f, &cfg)?;
     let extraction = serde_json::to_string(&x.entities)
@@ -167,6 +173,7 @@ pub fn prepare(
         until_day: f.until,
         places: f.places,
         ingested_at: at.to_string(),
+        marking: doc.marking.map(|l| l.to_string()),
     };
     Ok(Some((
         new,
@@ -252,6 +259,9 @@ pub fn report_doc(report: &Report, report_sha256: &str) -> Doc {
         lang: None,
         text,
         window: meta.valid_until.map(|u| (meta.valid_from.map(day), day(u))),
+        // The full report: its highest portion (an unmarked one is RED).
+        marking: report.portions().iter().map(|p| p.level()).max(),
+        groups: Vec::new(),
     }
 }
 
@@ -288,8 +298,9 @@ pub struct IngestSummary {
 }
 
 impl Node {
-    /// Reads documents (.txt, .md, .html, .jsonl; directories are walked)
-    /// and links them into cases, in batches of 1,000 documents (each whole:
+    /// Reads documents (.txt, .md, .html, .jsonl, MISP .json; directories
+    /// are walked, MISP feed directories read by their manifest) and links
+    /// them into cases, in batches of 1,000 documents (each whole:
     /// an interrupted run is simply run again). `published` dates documents
     /// that give no date. A bad document is reported and the rest are read.
     pub fn ingest(
@@ -309,7 +320,7 @@ impl Node {
         let files = files(paths)?;
         let bytes = files
             .iter()
-            .filter_map(|f| std::fs::metadata(f).ok())
+            .filter_map(|f| std::fs::metadata(&f.path).ok())
             .map(|m| m.len())
             .sum();
         progress(Progress::Start {
@@ -317,7 +328,7 @@ impl Node {
             bytes,
         });
         let at = stamp(self.now());
-        let mut docs = files.iter().flat_map(|f| DocStream::open(f));
+        let mut docs = files.iter().flat_map(DocStream::open_input);
         let mut sum = IngestSummary::default();
         let mut failure: Option<Error> = None;
         loop {

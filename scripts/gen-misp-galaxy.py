@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Regenerates crates/tearline-misp/data/galaxy-clusters.tsv.
+
+The file maps group names to MISP galaxy clusters, so that a release names
+its groups the way a MISP instance does (`misp-galaxy:TYPE="VALUE"` tags and
+GalaxyCluster entries). It is built from two galaxies of MISP/misp-galaxy
+(CC0 1.0 or BSD 2-Clause, the user's choice):
+
+  clusters/threat-actor.json      every cluster, with its value and synonyms
+                                  (actor spans may name any threat actor)
+  clusters/terrorist-groups.json  Canada's listed terrorist entities, for the
+                                  designated groups of groups.tsv
+
+A cluster's names are its value, its synonyms, the value without a trailing
+parenthetical ("Al Qaida in the Arabian Peninsula (AQAP)" gives "Al Qaida in
+the Arabian Peninsula" and "AQAP"), and, where a group of
+crates/tearline-extract/data/groups.tsv carries one of those names, every
+alias of that group. A name carried by two clusters of one galaxy is left
+out (it says nothing), unless it is one cluster's own value.
+
+Usage:
+  git clone https://github.com/MISP/misp-galaxy /tmp/misp-galaxy
+  python3 scripts/gen-misp-galaxy.py /tmp/misp-galaxy > crates/tearline-misp/data/galaxy-clusters.tsv
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import unicodedata
+
+GALAXIES = [("threat-actor", "threat-actor.json"), ("canada-listed-terrorist-entities", "terrorist-groups.json")]
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def fold(s):
+    """Case, diacritics, apostrophes and punctuation do not matter (as in tearline-misp)."""
+    s = unicodedata.normalize("NFKD", s.casefold())
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = re.sub(r"['\u2019\u2018`\u02bc]", "", s)
+    return " ".join(re.findall(r"\w+", s))
+
+
+def clean(s):
+    return " ".join(s.replace("|", " ").replace("\t", " ").split())
+
+
+def is_acronym(name):
+    letters = [c for c in name if c.isalpha()]
+    return len(letters) <= 5 and all(c.isupper() for c in letters)
+
+
+def names_of(cluster):
+    value = cluster["value"]
+    out = [value] + list(cluster.get("meta", {}).get("synonyms", []) or [])
+    m = re.match(r"^(.*?)\s*\(([^()]*)\)(?:\s*\(.*\))?$", value)
+    if m:
+        out.append(m.group(1))
+        inner = m.group(2)
+        if re.fullmatch(r"[A-Z][A-Za-z0-9&\-]{1,9}", inner):
+            out.append(inner)
+    return [clean(n) for n in out if clean(n)]
+
+
+def groups():
+    path = os.path.join(ROOT, "crates/tearline-extract/data/groups.tsv")
+    for line in open(path, encoding="utf-8"):
+        if line.startswith("#") or not line.strip():
+            continue
+        gid, _parent, _lists, names = line.rstrip("\n").split("\t")
+        yield gid, [n for n in names.split("|") if n and "(" not in n]
+
+
+def main(repo):
+    commit = subprocess.run(["git", "-C", repo, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    kb = list(groups())
+    rows, notes = [], []
+    for gtype, fname in GALAXIES:
+        data = json.load(open(os.path.join(repo, "clusters", fname), encoding="utf-8"))
+        if data["type"] != gtype:
+            sys.exit(f"{fname}: galaxy type {data['type']!r}, expected {gtype!r}")
+        clusters = sorted(data["values"], key=lambda c: c["value"].casefold())
+        values = {fold(c["value"]): c["uuid"] for c in clusters}
+        matched, joined = [], []
+        for c in clusters:
+            names = names_of(c)
+            # Acronyms are too short to join on: ISSP is Sinai to Canada and Sahel to others.
+            keys = {fold(n) for n in names if not is_acronym(n)}
+            for gid, aliases in kb:
+                if keys & {fold(a) for a in aliases if not is_acronym(a)}:
+                    matched.append(gid)
+                    names += aliases
+            joined.append((c, names))
+        carriers = {}
+        for c, names in joined:
+            for n in names:
+                carriers.setdefault(fold(n), set()).add(c["uuid"])
+        for c, names in joined:
+            kept, seen = [], set()
+            for n in names:
+                k = fold(n)
+                if not k or k in seen:
+                    continue
+                if len(carriers[k]) > 1 and values.get(k) != c["uuid"]:
+                    continue
+                seen.add(k)
+                kept.append(n)
+            rows.append((gtype, c["uuid"], clean(c["value"]), "|".join(kept)))
+        notes.append(
+            f"#   {fname}: galaxy `{gtype}` (cluster file version {data['version']}), {len(clusters)} clusters;"
+            f" {len(set(matched))} of the {len(kb)} groups of groups.tsv matched by name"
+        )
+    print("# MISP galaxy clusters that name groups: a release's actors are tagged misp-galaxy:TYPE=\"VALUE\".")
+    print("# Columns: galaxy type, cluster UUID, cluster value, names (| separated; matched ignoring case,")
+    print("# diacritics, apostrophes and punctuation).")
+    print(f"# Provenance: generated by scripts/gen-misp-galaxy.py from MISP/misp-galaxy commit {commit}:")
+    for n in notes:
+        print(n)
+    print("# Names are the cluster's value and synonyms, the value without its trailing parenthetical and")
+    print("# an acronym given in it, and the aliases of crates/tearline-extract/data/groups.tsv for a group")
+    print("# that carries one of those names (acronyms are not joined on). A name two clusters of one")
+    print("# galaxy carry is left out, unless it is one cluster's own value.")
+    print("# Licence: the MISP galaxy JSON files are dual-licensed under CC0 1.0 Universal and the BSD")
+    print("# 2-Clause licence (Copyright (c) 2015-2018 Alexandre Dulaunoy, CIRCL, Andras Iklody, Raphael")
+    print("# Vinot, Deborah Servili and contributors to the MISP Project); see NOTICE.")
+    for r in rows:
+        print("\t".join(r))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])
