@@ -43,9 +43,6 @@ const HEAD: &str = "---\ntitle: Threat to concert venues\nproduced: 2026-03-20T0
 struct Case {
     name: &'static str,
     make: fn(usize) -> String,
-    /// Why a case is known to grow faster than linear, and where that is
-    /// fixed: it is reported, but does not fail the run.
-    known: Option<&'static str>,
 }
 
 fn body(text: String) -> String {
@@ -55,37 +52,30 @@ fn body(text: String) -> String {
 const CASES: &[Case] = &[
     Case {
         name: "unclosed `[`, then one `]` (plain text)",
-        known: None,
         make: |k| body(format!("(TLP:CLEAR) {}]\n", "[".repeat(k))),
     },
     Case {
         name: "unclosed `[` (refused)",
-        known: None,
         make: |k| body(format!("(TLP:CLEAR) {}\n", "[".repeat(k))),
     },
     Case {
         name: "`[a] ` without attributes",
-        known: None,
         make: |k| body(format!("(TLP:CLEAR) {}\n", "[a] ".repeat(k))),
     },
     Case {
         name: "unclosed `{` (refused)",
-        known: None,
         make: |k| body(format!("(TLP:CLEAR) {}\n", "[a]{".repeat(k))),
     },
     Case {
         name: "`{` and `}` in plain text",
-        known: None,
         make: |k| body(format!("(TLP:CLEAR) {}\n", "{a} ".repeat(k))),
     },
     Case {
         name: "run of `\\`",
-        known: None,
         make: |k| body(format!("(TLP:CLEAR) {}x\n", "\\".repeat(2 * k))),
     },
     Case {
         name: "nested `[` (refused)",
-        known: None,
         make: |k| {
             body(format!(
                 "(TLP:CLEAR) {}a{}{{place}}\n",
@@ -96,22 +86,18 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "nested `[`, no attributes",
-        known: None,
         make: |k| body(format!("(TLP:CLEAR) {}a{}\n", "[".repeat(k), "]".repeat(k))),
     },
     Case {
         name: "one very long line of words",
-        known: None,
         make: |k| body(format!("(TLP:AMBER) {}\n", words(k))),
     },
     Case {
         name: "one long non-ASCII line, a finding per word",
-        known: None,
         make: |k| body(format!("(TLP:GREEN) {}\n", "été SAPPHIRE ".repeat(k / 2))),
     },
     Case {
         name: "many portions",
-        known: None,
         make: |k| {
             let mut s = String::new();
             for i in 0..k / 4 {
@@ -123,7 +109,6 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "many spans (k/80, at most 10,000)",
-        known: Some(AHO_CORASICK),
         make: |k| {
             let mut s = String::from("(TLP:GREEN) ");
             for i in 0..k / 80 {
@@ -136,13 +121,11 @@ const CASES: &[Case] = &[
         },
     },
     Case {
-        name: "one span text repeated (k/400 copies)",
-        known: Some(REPEATED),
-        make: |k| body(format!("(TLP:GREEN) {}\n", "[a]{source} ".repeat(k / 400))),
+        name: "one span text repeated (k/80 copies)",
+        make: |k| body(format!("(TLP:GREEN) {}\n", "[a]{source} ".repeat(k / 80))),
     },
     Case {
         name: "spans in many portions (k/80)",
-        known: Some(AHO_CORASICK),
         make: |k| {
             let mut s = String::new();
             for i in 0..k / 80 {
@@ -155,7 +138,6 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "long REL TO list",
-        known: None,
         make: |k| {
             let names: Vec<String> = (0..k / 2).map(|i| format!("partner-{i}")).collect();
             body(format!(
@@ -166,8 +148,18 @@ const CASES: &[Case] = &[
         },
     },
     Case {
+        name: "long REL TO list, markings at line starts",
+        make: |k| {
+            let names: Vec<String> = (0..k / 2).map(|i| format!("partner-{i}")).collect();
+            let mut s = format!("(TLP:AMBER//REL TO {}, liaison) start\n", names.join(", "));
+            for _ in 0..k / 40 {
+                s.push_str("(tlp:green) line\n");
+            }
+            body(s)
+        },
+    },
+    Case {
         name: "markings at line starts inside a portion",
-        known: None,
         make: |k| {
             let mut s = String::from("(TLP:CLEAR) start\n");
             for i in 0..k / 4 {
@@ -181,12 +173,10 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "many lines in one paragraph",
-        known: None,
         make: |k| body(format!("(TLP:CLEAR) {}\n", "a\n".repeat(k))),
     },
     Case {
         name: "CR-only line ends",
-        known: None,
         make: |k| {
             let mut s = String::from(HEAD);
             for _ in 0..k / 4 {
@@ -197,7 +187,6 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "front matter: title continued over many lines",
-        known: None,
         make: |k| {
             format!(
                 "---\ntitle: start\n{}produced: 2026-03-20T08:00:00Z\n---\n\n(TLP:CLEAR) x\n",
@@ -207,7 +196,6 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "front matter: many comments and blank lines",
-        known: None,
         make: |k| {
             format!(
                 "---\n{}title: T\nproduced: 2026-03-20T08:00:00Z\n---\n\n(TLP:CLEAR) x\n",
@@ -217,12 +205,10 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "front matter: nested `[` (refused)",
-        known: None,
         make: |k| format!("---\ntitle: {}\n---\n", "[".repeat(k)),
     },
     Case {
         name: "front matter: long quoted value with escapes",
-        known: None,
         make: |k| {
             format!(
                 "---\ntitle: \"{}\"\nproduced: 2026-03-20T08:00:00Z\n---\n\n(TLP:CLEAR) x\n",
@@ -232,12 +218,10 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "front matter: never closed (refused)",
-        known: None,
         make: |k| format!("---\n{}", "title: x\n".repeat(k / 4)),
     },
     Case {
         name: "registry terms in plain text",
-        known: None,
         make: |k| {
             let mut s = String::from("(TLP:GREEN) ");
             for i in 0..k / 4 {
@@ -247,18 +231,6 @@ const CASES: &[Case] = &[
         },
     },
 ];
-
-/// Known: aho-corasick 1.1.5 builds its automaton in time quadratic in the
-/// number of patterns (its match-state shuffle), and the leak check and
-/// lint compile one pattern per span. The parser bounds spans at 10,000.
-const AHO_CORASICK: &str =
-    "aho-corasick's automaton build is quadratic in patterns; the span matcher (matcher.rs) is changed on the leak-check branch";
-
-/// Known: the leak check (leak.rs) compiles one pattern per span, so the
-/// same text in many spans is reported once per copy at every place it
-/// stands. Lint keeps one pattern per distinct text.
-const REPEATED: &str =
-    "the leak check matches a repeated span text once per copy; leak.rs and matcher.rs are changed on the leak-check branch";
 
 /// `k` words of prose.
 fn words(k: usize) -> String {
@@ -340,7 +312,6 @@ pub fn run(args: &ParseBenchArgs) -> Result<u8> {
         "case", "MB", "s", "MB", "s", "growth"
     );
     let mut flagged = Vec::new();
-    let mut known = Vec::new();
     for case in CASES {
         if args.only.as_deref().is_some_and(|o| !case.name.contains(o)) {
             continue;
@@ -360,16 +331,11 @@ pub fn run(args: &ParseBenchArgs) -> Result<u8> {
         // Below two milliseconds the ratio is noise: compare with a floor.
         let floor = Duration::from_millis(2);
         let ratio = tb.max(floor).as_secs_f64() / ta.max(floor).as_secs_f64();
-        let mark = match (ratio > args.max_ratio, case.known) {
-            (false, _) => String::new(),
-            (true, None) => {
-                flagged.push(case.name);
-                "  FLAG: super-linear".to_string()
-            }
-            (true, Some(why)) => {
-                known.push(case.name);
-                format!("  FLAG (known: {why})")
-            }
+        let mark = if ratio > args.max_ratio {
+            flagged.push(case.name);
+            "  FLAG: super-linear"
+        } else {
+            ""
         };
         println!(
             "{:<50} {:>9.2} {:>9.4} {:>9.2} {:>9.4} {:>6.1}x{mark}",
@@ -391,15 +357,8 @@ pub fn run(args: &ParseBenchArgs) -> Result<u8> {
             );
         }
     }
-    if !known.is_empty() {
-        println!(
-            "bench-parse: {} case(s) known to grow faster than linear, outside this check: {}",
-            known.len(),
-            known.join("; ")
-        );
-    }
     if flagged.is_empty() {
-        println!("bench-parse: every other case grows linearly");
+        println!("bench-parse: every case grows linearly");
         Ok(0)
     } else {
         println!(

@@ -102,7 +102,18 @@ impl Marking {
     /// A marking; audience names in `rel_to` are compared case-insensitively
     /// and stored in lower case.
     pub fn new(level: Level, rel_to: Vec<String>) -> Marking {
-        let rel_to = rel_to.into_iter().map(|n| n.to_lowercase()).collect();
+        let rel_to = rel_to
+            .into_iter()
+            .map(|mut n| {
+                // In place when it can be: a list may hold many names.
+                if n.is_ascii() {
+                    n.make_ascii_lowercase();
+                    n
+                } else {
+                    n.to_lowercase()
+                }
+            })
+            .collect();
         Marking { level, rel_to }
     }
 

@@ -7,7 +7,7 @@ use crate::{Level, Marking, Span};
 
 /// A line and column in the report source, both counting from 1; the
 /// column counts characters, not bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct SourcePos {
     /// Line, from 1.
     pub line: usize,

@@ -30,9 +30,9 @@
 //! [`clear`] is the only way to obtain a [`Cleared`] output, and a
 //! `Cleared` is the only thing the store records and the binary writes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use serde_json::Value;
 use tearline_model::{Audience, Report, SourcePos, SpanKind, TermKind};
@@ -60,7 +60,7 @@ const RUN_UNITS: usize = RUN_WORDS * WORD_UNITS;
 const _: () = assert!(RUN_CHARS * CHAR_UNITS == RUN_UNITS);
 
 /// What kind of protected material was found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Protected {
     /// A registered protected term.
     Term {
@@ -128,7 +128,7 @@ impl fmt::Display for Protected {
 }
 
 /// One piece of protected material found in an output field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LeakFinding {
     /// The output field, e.g. `title`, `portion 3`, `objects[2].name`,
     /// `output file name`.
@@ -267,12 +267,10 @@ impl<'a> LeakGuard<'a> {
         for view in &v.views {
             let n = Normalized::new(&view.text);
             for (at, item) in self.scan_normalized(&n) {
-                let found = (view.original(at), item);
-                if !out.contains(&found) {
-                    out.push(found);
-                }
+                out.push((view.original(at), item));
             }
         }
+        let mut out = first_of_each(out);
         out.sort_by_key(|(o, _)| *o);
         out
     }
@@ -313,15 +311,12 @@ impl<'a> LeakGuard<'a> {
                 let hit = self.runs.get(&h);
                 if let (Some(&portion), false) = (hit, previous_matched) {
                     let (os, _) = n.original_range(start, start + 1);
-                    let found = (os, Protected::WithheldRun { portion });
-                    if !out.contains(&found) {
-                        out.push(found);
-                    }
+                    out.push((os, Protected::WithheldRun { portion }));
                 }
                 previous_matched = hit.is_some();
             }
         }
-        out
+        first_of_each(out)
     }
 
     /// Runs of withheld words across the released title and portions, read
@@ -362,12 +357,10 @@ impl<'a> LeakGuard<'a> {
                         item,
                     },
                 };
-                if !out.contains(&found) {
-                    out.push(found);
-                }
+                out.push(found);
             }
         }
-        out
+        first_of_each(out)
     }
 
     /// Checks the structured release: its title and every portion, each on
@@ -396,22 +389,19 @@ impl<'a> LeakGuard<'a> {
                 });
             }
         }
-        for f in self.check_runs_across(release) {
-            if !out.contains(&f) {
-                out.push(f);
-            }
-        }
-        out
+        out.extend(self.check_runs_across(release));
+        first_of_each(out)
     }
 
     /// Checks one output text field, placing findings inside the field.
     pub fn check_field(&self, field: &str, text: &str) -> Vec<LeakFinding> {
+        let mut place = FieldPos::new(text);
         self.scan(text)
             .into_iter()
             .map(|(at, item)| LeakFinding {
                 field: field.to_string(),
                 portion: None,
-                pos: field_pos(text, at),
+                pos: place.at(at),
                 in_source: false,
                 item,
             })
@@ -455,17 +445,60 @@ fn walk_json(v: &Value, path: &mut String, f: &mut dyn FnMut(&str, &str)) {
     }
 }
 
-fn field_pos(text: &str, at: usize) -> SourcePos {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
+/// The items without repeats, each kept where it first stands. Comparing
+/// each new finding with all before it would be quadratic in their number,
+/// and a hostile report can make thousands.
+fn first_of_each<T: Eq + Hash>(items: Vec<T>) -> Vec<T> {
+    let keep: Vec<bool> = {
+        let mut seen = HashSet::with_capacity(items.len());
+        items.iter().map(|x| seen.insert(x)).collect()
+    };
+    items
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(x, k)| k.then_some(x))
+        .collect()
+}
+
+/// Lines and columns (in characters, from 1) of byte offsets inside one
+/// field, read in one pass when the offsets ascend: counting from the start
+/// of the field for each finding would be quadratic on a long field with
+/// many findings.
+struct FieldPos<'a> {
+    text: &'a str,
+    /// The byte offset reached, on a character boundary, and its position.
+    at: usize,
+    pos: SourcePos,
+}
+
+impl<'a> FieldPos<'a> {
+    fn new(text: &'a str) -> FieldPos<'a> {
+        FieldPos {
+            text,
+            at: 0,
+            pos: SourcePos { line: 1, column: 1 },
+        }
     }
-    let before = &text[..at];
-    let line = before.matches('\n').count() + 1;
-    let col_start = before.rfind('\n').map_or(0, |i| i + 1);
-    SourcePos {
-        line,
-        column: before[col_start..].chars().count() + 1,
+
+    /// The position of byte `at` (of the character holding it).
+    fn at(&mut self, at: usize) -> SourcePos {
+        let mut at = at.min(self.text.len());
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        if at < self.at {
+            *self = FieldPos::new(self.text);
+        }
+        for c in self.text[self.at..at].chars() {
+            if c == '\n' {
+                self.pos.line += 1;
+                self.pos.column = 1;
+            } else {
+                self.pos.column += 1;
+            }
+        }
+        self.at = at;
+        self.pos
     }
 }
 
@@ -751,6 +784,25 @@ pub fn clear(
 mod guard_tests {
     use super::*;
     use tearline_model::{parse_report, Level};
+
+    #[test]
+    fn a_span_text_repeated_is_found_once_at_each_place() {
+        let spans = "[a]{source} ".repeat(300);
+        let src =
+            format!("---\ntitle: T\nproduced: 2026-03-20T08:00:00Z\n---\n\n(TLP:GREEN) {spans}\n");
+        let report = parse_report("t.md", src.as_bytes()).unwrap();
+        let registry = Registry::new(vec![]);
+        let public = Audience::new("public", Level::Green, false).unwrap();
+        let guard = LeakGuard::new(&report, &public, &registry);
+        let text = "a b\nc a a";
+        let f = guard.check_field("notes", text);
+        let places: Vec<(usize, usize)> = f.iter().map(|f| (f.pos.line, f.pos.column)).collect();
+        assert_eq!(places, [(1, 1), (2, 3), (2, 5)]);
+        // The first span of that text stands for them all.
+        assert!(f
+            .iter()
+            .all(|f| matches!(f.item, Protected::Span { number: 1, .. })));
+    }
 
     #[test]
     fn a_guard_clears_only_for_its_own_audience() {

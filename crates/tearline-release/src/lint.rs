@@ -1,7 +1,9 @@
 //! The report linter behind `tearline check`, and the cost of each cut.
 
+use std::fmt;
+
 use serde::Serialize;
-use tearline_model::{Audience, Level, Portion, Report, Segment, Span, SpanKind};
+use tearline_model::{Audience, Level, Marking, Portion, Report, Segment, Span, SpanKind};
 
 use crate::matcher::TermMatcher;
 use crate::normalize::{normalize_term, Normalized};
@@ -125,6 +127,28 @@ fn title_terms(out: &mut Findings, registry: &Registry) {
     }
 }
 
+/// A marking as a finding's message shows it: a long `REL TO` list is cut
+/// after a few names, so that a message does not repeat the whole list
+/// (once for each marking inside the portion).
+struct Short<'a>(&'a Marking);
+
+impl fmt::Display for Short<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 5;
+        let names = self.0.rel_to();
+        if names.len() <= SHOWN {
+            return write!(f, "{}", self.0);
+        }
+        write!(
+            f,
+            "{}//REL TO {}, and {} more",
+            self.0.level(),
+            names[..SHOWN].join(", "),
+            names.len() - SHOWN
+        )
+    }
+}
+
 /// A portion and the audiences that receive it.
 struct Reach<'a> {
     portion: &'a Portion,
@@ -156,17 +180,18 @@ fn portion_findings(out: &mut Findings, reach: &Reach, audiences: &[Audience]) {
             n,
             format!(
                 "the marking ({}) starts a line inside portion {} ({}), so it does not start a portion of its own: put a blank line before it; until then the whole portion is released only where {} may go",
-                lm.marking(),
+                Short(lm.marking()),
                 p.number(),
-                p.marking(),
+                Short(p.marking()),
                 p.level()
             ),
         );
     }
     // Names are checked once each, however many markings repeat them.
-    let mut named = std::collections::HashSet::new();
+    let names = p.markings().map(|m| m.rel_to().len()).sum();
+    let mut named = std::collections::HashSet::with_capacity(names);
     for name in p.markings().flat_map(|m| m.rel_to()) {
-        if named.insert(name) && !audiences.iter().any(|a| a.name() == name) {
+        if !audiences.iter().any(|a| a.name() == name) && named.insert(name.as_str()) {
             out.push(
                 Severity::Warning,
                 "unknown-audience",
@@ -185,7 +210,7 @@ fn portion_findings(out: &mut Findings, reach: &Reach, audiences: &[Audience]) {
             format!(
                 "no audience of this node receives portion {} ({})",
                 p.number(),
-                p.marking()
+                Short(p.marking())
             ),
         );
     }
@@ -421,5 +446,28 @@ mod tests {
         );
         // internal (RED, sees sources) sees them all: no invisible span.
         assert!(!findings.iter().any(|f| f.code == "invisible-span"));
+    }
+
+    #[test]
+    fn a_long_rel_to_list_is_cut_in_messages() {
+        let names: Vec<String> = (0..2000).map(|i| format!("p{i}")).collect();
+        let src = format!(
+            "{HEAD}(TLP:AMBER//REL TO {}) a\n(tlp:red) b\n",
+            names.join(", ")
+        );
+        let report = parse_report("r.md", src.as_bytes()).unwrap();
+        let findings = lint(&report, &audiences(), &Registry::new(vec![]));
+        let inside = findings
+            .iter()
+            .find(|f| f.code == "marking-inside-portion")
+            .expect("a finding");
+        assert!(
+            inside
+                .message
+                .contains("(TLP:AMBER//REL TO p0, p1, p2, p3, p4, and 1995 more)"),
+            "{}",
+            inside.message
+        );
+        assert!(inside.message.len() < 300, "{}", inside.message);
     }
 }

@@ -5,6 +5,25 @@
 //! are compiled. A character of a script written without spaces is a word
 //! of its own, so a term is found inside Chinese, Japanese or Thai text
 //! with no space around it.
+//!
+//! Each distinct normalised term is compiled once, however many terms
+//! share it: a span text repeated in many spans is one pattern, found once
+//! at each place it stands (and reported as the first of its terms), not
+//! once per copy at every place.
+//!
+//! Terms that come with a report (the originals of its spans) are compiled
+//! for every check of it, and a report may hold thousands: [`TermMatcher::new`]
+//! compiles them into an automaton ([`Trie`]) built in time linear in their
+//! total length. The `aho-corasick` crate is not used there: whatever
+//! automaton kind is asked for, its build first moves every match state
+//! ahead of the others and then follows each state's cycle of moves once
+//! per state on it, which is quadratic in the number of terms when most
+//! states are matches (span names such as `venue 1` to `venue 9999`).
+//! Terms compiled once and searched for as long as the node runs — the
+//! registry, the shipped country names — go to that crate's DFA instead
+//! ([`TermMatcher::long_lived`]), which searches faster.
+
+use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
@@ -14,10 +33,11 @@ use crate::normalize::{normalize_term, normalize_term_shape, Normalized};
 /// against any number of texts.
 #[derive(Debug, Clone)]
 pub struct TermMatcher<L> {
-    ac: Option<AhoCorasick>,
+    /// The terms' normal forms.
+    normal: Option<Compiled>,
     /// The terms' shape variants, when any differs from its normal form
-    /// (else `ac` serves for both).
-    shape: Option<AhoCorasick>,
+    /// (else `normal` serves for both).
+    shape: Option<Compiled>,
     labels: Vec<L>,
 }
 
@@ -33,9 +53,21 @@ pub struct Hit {
 }
 
 impl<L> TermMatcher<L> {
-    /// Compiles the terms. Terms whose normalised form is empty (no letters
-    /// or digits) are skipped; callers reject those earlier.
+    /// Compiles the terms of one report, in time linear in their total
+    /// length. Terms whose normalised form is empty (no letters or digits)
+    /// are skipped; callers reject those earlier.
     pub fn new(terms: impl IntoIterator<Item = (String, L)>) -> TermMatcher<L> {
+        TermMatcher::build(terms, Engine::Linear)
+    }
+
+    /// Compiles terms that are kept and searched for a long time (the
+    /// registry): into a DFA, which searches faster but takes longer to
+    /// build.
+    pub fn long_lived(terms: impl IntoIterator<Item = (String, L)>) -> TermMatcher<L> {
+        TermMatcher::build(terms, Engine::Dfa)
+    }
+
+    fn build(terms: impl IntoIterator<Item = (String, L)>, engine: Engine) -> TermMatcher<L> {
         let mut patterns = Vec::new();
         let mut shapes = Vec::new();
         let mut labels = Vec::new();
@@ -46,7 +78,7 @@ impl<L> TermMatcher<L> {
             }
             let s = normalize_term_shape(&t);
             // A shape without letters would match everywhere: keep the
-            // normal form there, so that pattern numbers stay aligned.
+            // normal form there.
             shapes.push(if s.is_empty() { n.clone() } else { s });
             patterns.push(n);
             labels.push(l);
@@ -54,10 +86,10 @@ impl<L> TermMatcher<L> {
         let shape = if shapes == patterns {
             None
         } else {
-            automaton(&shapes)
+            Compiled::new(&shapes, engine)
         };
         TermMatcher {
-            ac: automaton(&patterns),
+            normal: Compiled::new(&patterns, engine),
             shape,
             labels,
         }
@@ -76,14 +108,15 @@ impl<L> TermMatcher<L> {
     /// Every occurrence of a term in `n` (or in its shape variant) that
     /// starts at a word start and ends at a word end, or is followed only
     /// by a plural ending (`s`, `es`) before the word end. Overlapping hits
-    /// are all reported.
+    /// are all reported; terms with the same normal form are one term (the
+    /// first of them).
     pub fn find_all(&self, n: &Normalized) -> Vec<Hit> {
-        let Some(ac) = &self.ac else {
+        let Some(normal) = &self.normal else {
             return Vec::new();
         };
-        let mut hits = find_in(ac, n);
+        let mut hits = find_in(normal, n);
         if let Some(v) = n.shape_variant() {
-            hits.extend(find_in(self.shape.as_ref().unwrap_or(ac), &v));
+            hits.extend(find_in(self.shape.as_ref().unwrap_or(normal), &v));
             hits.sort_by_key(|h| (h.start, h.end, h.term));
             hits.dedup();
         }
@@ -105,14 +138,70 @@ impl<L> TermMatcher<L> {
     }
 }
 
-/// Compiles normalised patterns, or nothing when there are none.
-fn automaton(patterns: &[String]) -> Option<AhoCorasick> {
-    if patterns.is_empty() {
-        return None;
+/// How a set of patterns is compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Engine {
+    /// [`Trie`]: built in linear time.
+    Linear,
+    /// The `aho-corasick` crate's DFA (or its NFA, for a few patterns).
+    Dfa,
+}
+
+/// The distinct patterns of a matcher's terms, compiled.
+#[derive(Debug, Clone)]
+struct Compiled {
+    automaton: Automaton,
+    /// The first term of each distinct pattern.
+    term: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+enum Automaton {
+    Linear(Trie),
+    Dfa(AhoCorasick),
+}
+
+impl Compiled {
+    /// Compiles one form of every term (`forms[i]` is term `i`'s), each
+    /// distinct form once; nothing when there are no terms.
+    fn new(forms: &[String], engine: Engine) -> Option<Compiled> {
+        if forms.is_empty() {
+            return None;
+        }
+        let mut index: HashMap<&str, usize> = HashMap::with_capacity(forms.len());
+        let mut distinct: Vec<&[u8]> = Vec::new();
+        let mut term = Vec::new();
+        for (i, f) in forms.iter().enumerate() {
+            index.entry(f.as_str()).or_insert_with(|| {
+                distinct.push(f.as_bytes());
+                term.push(i);
+                distinct.len() - 1
+            });
+        }
+        let automaton = match engine {
+            Engine::Linear => Automaton::Linear(Trie::new(&distinct)),
+            Engine::Dfa => Automaton::Dfa(dfa(&distinct)?),
+        };
+        Some(Compiled { automaton, term })
     }
-    // A registry is compiled once and searched often: a DFA pays off. The
-    // few terms of one report are compiled per release: an NFA is quicker
-    // to build.
+
+    /// Calls `f(term, start, end)` for every occurrence of a pattern in
+    /// `text`, overlapping ones included.
+    fn each_match(&self, text: &str, mut f: impl FnMut(usize, usize, usize)) {
+        match &self.automaton {
+            Automaton::Linear(t) => t.each_match(text.as_bytes(), |p, s, e| f(self.term[p], s, e)),
+            Automaton::Dfa(ac) => {
+                for m in ac.find_overlapping_iter(text) {
+                    f(self.term[m.pattern().as_usize()], m.start(), m.end());
+                }
+            }
+        }
+    }
+}
+
+/// Compiles patterns compiled once and searched often: a DFA pays off for
+/// many; for a few, an NFA is as quick to search and quicker to build.
+fn dfa(patterns: &[&[u8]]) -> Option<AhoCorasick> {
     let kind = if patterns.len() > 64 {
         AhoCorasickKind::DFA
     } else {
@@ -125,15 +214,14 @@ fn automaton(patterns: &[String]) -> Option<AhoCorasick> {
         .ok()
 }
 
-/// The occurrences of `ac`'s patterns in `n` on word boundaries.
-fn find_in(ac: &AhoCorasick, n: &Normalized) -> Vec<Hit> {
+/// The occurrences of `c`'s patterns in `n` on word boundaries.
+fn find_in(c: &Compiled, n: &Normalized) -> Vec<Hit> {
     let text = n.as_str();
     let bytes = text.as_bytes();
     let mut hits = Vec::new();
-    for m in ac.find_overlapping_iter(text) {
-        let (s, e) = (m.start(), m.end());
+    c.each_match(text, |term, s, e| {
         if !n.is_word_start(s) {
-            continue;
+            return;
         }
         let end = if n.is_word_start(e) {
             Some(e)
@@ -150,23 +238,187 @@ fn find_in(ac: &AhoCorasick, n: &Normalized) -> Vec<Hit> {
         if let Some(end) = end {
             let (os, oe) = n.original_range(s, end);
             hits.push(Hit {
-                term: m.pattern().as_usize(),
+                term,
                 start: os,
                 end: oe,
             });
         }
-    }
+    });
     hits
+}
+
+/// An Aho-Corasick automaton over bytes, built in time linear in the total
+/// length of its patterns (times the log of the alphabet), and searched in
+/// time linear in the text and the number of matches.
+///
+/// State 0 is the root. Each state's transitions are a sorted slice of
+/// `bytes` and `next`; the root's are also a table. A state's failure link
+/// leads to the state of its longest proper suffix in the trie, and its
+/// output link to the nearest state along the failure links where a
+/// pattern ends, so that every pattern ending at a position is reported
+/// without walking states where none ends.
+#[derive(Debug, Clone)]
+struct Trie {
+    /// Per state, where its transitions start in `bytes` and `next` (with
+    /// one more entry, the end of the last state's).
+    first: Vec<u32>,
+    bytes: Vec<u8>,
+    next: Vec<u32>,
+    /// The root's transitions by byte: 0 where there is none.
+    root: Box<[u32; 256]>,
+    fail: Vec<u32>,
+    /// The next state along the failure links where a pattern ends; 0 for
+    /// none (no pattern ends at the root: patterns are not empty).
+    output: Vec<u32>,
+    /// The pattern ending at each state, or [`Trie::NONE`].
+    pattern: Vec<u32>,
+    /// Each pattern's length.
+    len: Vec<u32>,
+}
+
+impl Trie {
+    const NONE: u32 = u32::MAX;
+
+    /// Compiles distinct, non-empty patterns.
+    fn new(patterns: &[&[u8]]) -> Trie {
+        // The trie, with each state's children sorted by byte.
+        let mut children: Vec<Vec<(u8, u32)>> = vec![Vec::new()];
+        let mut pattern = vec![Trie::NONE];
+        for (i, p) in patterns.iter().enumerate() {
+            let mut s = 0usize;
+            for &b in *p {
+                s = match children[s].binary_search_by_key(&b, |c| c.0) {
+                    Ok(k) => children[s][k].1 as usize,
+                    Err(k) => {
+                        let new = children.len();
+                        children[s].insert(k, (b, new as u32));
+                        children.push(Vec::new());
+                        pattern.push(Trie::NONE);
+                        new
+                    }
+                };
+            }
+            if pattern[s] == Trie::NONE {
+                pattern[s] = i as u32;
+            }
+        }
+        let states = children.len();
+        let mut first = Vec::with_capacity(states + 1);
+        let mut bytes = Vec::with_capacity(states);
+        let mut next = Vec::with_capacity(states);
+        for c in &children {
+            first.push(bytes.len() as u32);
+            bytes.extend(c.iter().map(|e| e.0));
+            next.extend(c.iter().map(|e| e.1));
+        }
+        first.push(bytes.len() as u32);
+        drop(children);
+        let mut root = Box::new([0u32; 256]);
+        for k in first[0]..first[1] {
+            root[bytes[k as usize] as usize] = next[k as usize];
+        }
+        let mut t = Trie {
+            first,
+            bytes,
+            next,
+            root,
+            fail: vec![0; states],
+            output: vec![0; states],
+            pattern,
+            len: patterns.iter().map(|p| p.len() as u32).collect(),
+        };
+        // Failure and output links, breadth first: a state's links depend
+        // only on shallower states'.
+        let mut queue = Vec::with_capacity(states);
+        queue.extend(t.children(0).map(|(_, c)| c));
+        let mut head = 0;
+        while let Some(&s) = queue.get(head) {
+            head += 1;
+            let range = t.first[s as usize] as usize..t.first[s as usize + 1] as usize;
+            for k in range {
+                let (b, c) = (t.bytes[k], t.next[k]);
+                let mut f = t.fail[s as usize];
+                let to = loop {
+                    if let Some(n) = t.step(f, b) {
+                        break n;
+                    }
+                    if f == 0 {
+                        break 0;
+                    }
+                    f = t.fail[f as usize];
+                };
+                t.fail[c as usize] = to;
+                t.output[c as usize] = if t.pattern[to as usize] != Trie::NONE {
+                    to
+                } else {
+                    t.output[to as usize]
+                };
+                queue.push(c);
+            }
+        }
+        t
+    }
+
+    /// The transitions of state `s`.
+    fn children(&self, s: u32) -> impl Iterator<Item = (u8, u32)> + '_ {
+        let range = self.first[s as usize] as usize..self.first[s as usize + 1] as usize;
+        range.map(|k| (self.bytes[k], self.next[k]))
+    }
+
+    /// The state reached from `s` on byte `b`, if the trie has it.
+    fn step(&self, s: u32, b: u8) -> Option<u32> {
+        if s == 0 {
+            let n = self.root[b as usize];
+            return (n != 0).then_some(n);
+        }
+        let (lo, hi) = (
+            self.first[s as usize] as usize,
+            self.first[s as usize + 1] as usize,
+        );
+        let k = self.bytes[lo..hi].binary_search(&b).ok()?;
+        Some(self.next[lo + k])
+    }
+
+    /// Calls `f(pattern, start, end)` for every occurrence of a pattern in
+    /// `hay`, overlapping ones included, in order of their ends.
+    fn each_match(&self, hay: &[u8], mut f: impl FnMut(usize, usize, usize)) {
+        let mut s = 0u32;
+        for (i, &b) in hay.iter().enumerate() {
+            s = loop {
+                if s == 0 {
+                    break self.root[b as usize];
+                }
+                if let Some(n) = self.step(s, b) {
+                    break n;
+                }
+                s = self.fail[s as usize];
+            };
+            let mut o = if self.pattern[s as usize] != Trie::NONE {
+                s
+            } else {
+                self.output[s as usize]
+            };
+            while o != 0 {
+                let p = self.pattern[o as usize] as usize;
+                f(p, i + 1 - self.len[p] as usize, i + 1);
+                o = self.output[o as usize];
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn find(terms: &[&str], text: &str) -> Vec<(usize, String)> {
         let m = TermMatcher::new(terms.iter().map(|t| (t.to_string(), ())));
-        m.find_disjoint(&Normalized::new(text))
-            .into_iter()
+        let long = TermMatcher::long_lived(terms.iter().map(|t| (t.to_string(), ())));
+        let n = Normalized::new(text);
+        let hits = m.find_disjoint(&n);
+        assert_eq!(hits, long.find_disjoint(&n), "{terms:?} in {text:?}");
+        hits.into_iter()
             .map(|h| (h.term, text[h.start..h.end].to_string()))
             .collect()
     }
@@ -199,5 +451,57 @@ mod tests {
             find(&["blue", "blue fox"], "a Blue Fox ran"),
             [(1, "Blue Fox".into())]
         );
+    }
+
+    #[test]
+    fn a_repeated_term_is_one_pattern_reported_as_its_first() {
+        let terms: Vec<(String, usize)> = (0..1000).map(|i| ("Opal".to_string(), i)).collect();
+        let m = TermMatcher::new(terms);
+        let hits = m.find_all(&Normalized::new("opal, OPAL and Opal."));
+        assert_eq!(hits.len(), 3);
+        assert!(hits.iter().all(|h| *m.label(h.term) == 0));
+    }
+
+    /// Every `(pattern, start, end)` the crate's automaton reports.
+    fn crate_matches(patterns: &[&[u8]], hay: &[u8]) -> Vec<(usize, usize, usize)> {
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(patterns)
+            .unwrap();
+        let mut v: Vec<_> = ac
+            .find_overlapping_iter(hay)
+            .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    fn trie_matches(patterns: &[&[u8]], hay: &[u8]) -> Vec<(usize, usize, usize)> {
+        let mut v = Vec::new();
+        Trie::new(patterns).each_match(hay, |p, s, e| v.push((p, s, e)));
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn the_trie_finds_what_aho_corasick_finds() {
+        let patterns: Vec<&[u8]> = vec![b"he", b"she", b"his", b"hers", b"h", b"e", b"shes"];
+        for hay in [&b"ushers"[..], b"shehishers", b"", b"hhhh", b"xyz"] {
+            assert_eq!(trie_matches(&patterns, hay), crate_matches(&patterns, hay));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_trie_agrees_with_aho_corasick(
+            words in proptest::collection::hash_set("[abc]{1,6}", 1..40),
+            hay in "[abcd]{0,200}",
+        ) {
+            let patterns: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+            prop_assert_eq!(
+                trie_matches(&patterns, hay.as_bytes()),
+                crate_matches(&patterns, hay.as_bytes())
+            );
+        }
     }
 }

@@ -396,7 +396,7 @@ fn contains_word(haystack: &str, word: &str) -> bool {
 }
 
 static COUNTRIES: LazyLock<TermMatcher<&'static str>> = LazyLock::new(|| {
-    TermMatcher::new(country_names().map(|(code, name)| (name.to_string(), code)))
+    TermMatcher::long_lived(country_names().map(|(code, name)| (name.to_string(), code)))
 });
 
 /// A fast, ASCII case-insensitive automaton over country names, for

@@ -20,9 +20,11 @@ pub struct Registry {
 
 impl Registry {
     /// Compiles the registry. Terms without letters or digits match nothing;
-    /// the store refuses them on entry.
+    /// the store refuses them on entry. A node compiles its registry once
+    /// and searches every release with it.
     pub fn new(terms: Vec<ProtectedTerm>) -> Registry {
-        let matcher = TermMatcher::new(terms.iter().enumerate().map(|(i, t)| (t.term.clone(), i)));
+        let matcher =
+            TermMatcher::long_lived(terms.iter().enumerate().map(|(i, t)| (t.term.clone(), i)));
         Registry { terms, matcher }
     }
 

@@ -473,6 +473,10 @@ fn tags(s: &str) -> Option<Builder> {
     let mut changed = false;
     let mut last = 0;
     let mut i = 0;
+    // The first `>` at or after the tag being read, found once for all the
+    // `<` before it: looking for it from every `<` again would be
+    // quadratic in a text of many `<` and no `>`.
+    let mut gt = s.find('>');
     while let Some(k) = s[i..].find('<') {
         let at = i + k;
         let rest = &s[at..];
@@ -484,7 +488,10 @@ fn tags(s: &str) -> Option<Builder> {
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'))
         {
-            rest.find('>').map(|e| at + e + 1)
+            if gt.is_some_and(|g| g < at) {
+                gt = s[at..].find('>').map(|e| at + e);
+            }
+            gt.map(|g| g + 1)
         } else {
             None
         };
@@ -596,6 +603,18 @@ mod tests {
     #[test]
     fn block_tags_separate() {
         assert!(reads("the<br>cell<p>plans", "the\ncell\nplans"));
+    }
+
+    #[test]
+    fn a_tag_ends_at_the_next_closing_bracket() {
+        // Every `<` before one `>` opens a tag that ends there; with no `>`
+        // left, a `<` is text.
+        let b = tags("a<b c<d>e <f g").unwrap();
+        assert_eq!(b.text, "ae <f g");
+        let many = format!("x{}y", "<a ".repeat(10_000));
+        assert!(tags(&many).is_none());
+        let b = tags(&format!("{many}>z")).unwrap();
+        assert_eq!(b.text, "xz");
     }
 
     #[test]
