@@ -281,42 +281,80 @@ impl Trie {
 
     /// Compiles distinct, non-empty patterns.
     fn new(patterns: &[&[u8]]) -> Trie {
-        // The trie, with each state's children sorted by byte.
-        let mut children: Vec<Vec<(u8, u32)>> = vec![Vec::new()];
-        let mut pattern = vec![Trie::NONE];
+        // The trie: each state's children as a list sorted by byte, linked
+        // through `sibling` (a few bytes a state, where a vector per state
+        // would cost dozens), the root's also in a table.
+        let none = Trie::NONE;
+        let mut root = Box::new([0u32; 256]);
+        let mut child = vec![none];
+        let mut sibling = vec![none];
+        let mut byte = vec![0u8];
+        let mut pattern = vec![none];
         for (i, p) in patterns.iter().enumerate() {
             let mut s = 0usize;
             for &b in *p {
-                s = match children[s].binary_search_by_key(&b, |c| c.0) {
-                    Ok(k) => children[s][k].1 as usize,
-                    Err(k) => {
-                        let new = children.len();
-                        children[s].insert(k, (b, new as u32));
-                        children.push(Vec::new());
-                        pattern.push(Trie::NONE);
-                        new
+                let new = byte.len() as u32;
+                if s == 0 {
+                    match root[b as usize] {
+                        0 => {
+                            root[b as usize] = new;
+                            sibling.push(none);
+                        }
+                        c => {
+                            s = c as usize;
+                            continue;
+                        }
                     }
-                };
+                } else {
+                    let (mut prev, mut c) = (none, child[s]);
+                    while c != none && byte[c as usize] < b {
+                        prev = c;
+                        c = sibling[c as usize];
+                    }
+                    if c != none && byte[c as usize] == b {
+                        s = c as usize;
+                        continue;
+                    }
+                    // A new child, between `prev` and `c`.
+                    if prev == none {
+                        child[s] = new;
+                    } else {
+                        sibling[prev as usize] = new;
+                    }
+                    sibling.push(c);
+                }
+                byte.push(b);
+                child.push(none);
+                pattern.push(none);
+                s = new as usize;
             }
-            if pattern[s] == Trie::NONE {
+            if pattern[s] == none {
                 pattern[s] = i as u32;
             }
         }
-        let states = children.len();
+        let states = byte.len();
+        // Each state's transitions, contiguous and sorted by byte.
         let mut first = Vec::with_capacity(states + 1);
         let mut bytes = Vec::with_capacity(states);
         let mut next = Vec::with_capacity(states);
-        for c in &children {
+        first.push(0);
+        for (b, &c) in root.iter().enumerate() {
+            if c != 0 {
+                bytes.push(b as u8);
+                next.push(c);
+            }
+        }
+        for &head in &child[1..] {
             first.push(bytes.len() as u32);
-            bytes.extend(c.iter().map(|e| e.0));
-            next.extend(c.iter().map(|e| e.1));
+            let mut c = head;
+            while c != none {
+                bytes.push(byte[c as usize]);
+                next.push(c);
+                c = sibling[c as usize];
+            }
         }
         first.push(bytes.len() as u32);
-        drop(children);
-        let mut root = Box::new([0u32; 256]);
-        for k in first[0]..first[1] {
-            root[bytes[k as usize] as usize] = next[k as usize];
-        }
+        drop((child, sibling, byte));
         let mut t = Trie {
             first,
             bytes,
