@@ -125,6 +125,20 @@ const CASES: &[Case] = &[
         make: |k| body(format!("(TLP:GREEN) {}\n", "[a]{source} ".repeat(k / 80))),
     },
     Case {
+        name: "span texts nested in each other, and their words",
+        make: |k| {
+            // `a`, `a a`, `a a a`, ...: withheld originals that all stand
+            // at every word of the released text. As many spans as the
+            // square root of the text, so that the input grows as k does.
+            let m = ((k / 2) as f64).sqrt() as usize;
+            let mut s = String::from("(TLP:RED)");
+            for i in 1..=m {
+                s.push_str(&format!(" [{}]{{source}}", vec!["a"; i].join(" ")));
+            }
+            body(format!("{s}\n\n(TLP:CLEAR) {}\n", "a ".repeat(k)))
+        },
+    },
+    Case {
         name: "spans in many portions (k/80)",
         make: |k| {
             let mut s = String::new();
