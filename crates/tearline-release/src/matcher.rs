@@ -130,8 +130,10 @@ impl<L> TermMatcher<L> {
     }
 
     /// Like [`TermMatcher::find_all`], but keeps only non-overlapping hits,
-    /// preferring the leftmost and then the longest (and, between hits of
-    /// the same place, the one [`TermMatcher::find_all`] lists first).
+    /// preferring the leftmost and then the longest; between hits of the
+    /// same place, the one whose match ends first in the normalised text
+    /// (before any plural ending), or, when the text has a shape variant,
+    /// the first term.
     ///
     /// A report's terms are not all enumerated: terms nested in each other
     /// (`a`, `a a`, `a a a`, ...) overlap at every word of a text made of
@@ -150,8 +152,9 @@ impl<L> TermMatcher<L> {
                 if let Some(v) = &v {
                     c.extend(furthest(self.shape.as_ref().unwrap_or(normal), v));
                 }
-                // The order of `find_all`: by term, when it merges both
-                // forms; else as found, by the end of the match.
+                // Between hits of the same place, the order in which the
+                // DFA's `find_all` lists them: by term when it merges both
+                // forms, else as found, by the end of the match.
                 let by_term = v.is_some();
                 c.sort_by(|a, b| {
                     let (x, y) = (&a.hit, &b.hit);
@@ -181,8 +184,8 @@ impl<L> TermMatcher<L> {
 }
 
 /// A hit that may be chosen by [`TermMatcher::find_disjoint`], with where
-/// its match ends and starts in the normalised text (the order in which
-/// [`TermMatcher::find_all`] finds hits).
+/// its match ends and starts in the normalised text (the order in which an
+/// automaton read forwards finds hits).
 struct Candidate {
     hit: Hit,
     found: (usize, usize),
