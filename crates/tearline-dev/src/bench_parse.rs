@@ -121,8 +121,16 @@ const CASES: &[Case] = &[
         },
     },
     Case {
-        name: "one span text repeated (k/80 copies)",
-        make: |k| body(format!("(TLP:GREEN) {}\n", "[a]{source} ".repeat(k / 80))),
+        name: "one span text in k/80 spans and in the text",
+        make: |k| {
+            // Every copy is the same original, and it also stands in
+            // plain text: a place for each word.
+            body(format!(
+                "(TLP:GREEN) {}{}\n",
+                "[a]{source} ".repeat(k / 80),
+                "a word ".repeat(k / 8)
+            ))
+        },
     },
     Case {
         name: "span texts nested in each other, and their words",
