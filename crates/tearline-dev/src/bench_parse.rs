@@ -121,8 +121,30 @@ const CASES: &[Case] = &[
         },
     },
     Case {
-        name: "one span text repeated (k/80 copies)",
-        make: |k| body(format!("(TLP:GREEN) {}\n", "[a]{source} ".repeat(k / 80))),
+        name: "one span text in k/80 spans and in the text",
+        make: |k| {
+            // Every copy is the same original, and it also stands in
+            // plain text: a place for each word.
+            body(format!(
+                "(TLP:GREEN) {}{}\n",
+                "[a]{source} ".repeat(k / 80),
+                "a word ".repeat(k / 8)
+            ))
+        },
+    },
+    Case {
+        name: "span texts nested in each other, and their words",
+        make: |k| {
+            // `a`, `a a`, `a a a`, ...: withheld originals that all stand
+            // at every word of the released text. As many spans as the
+            // square root of the text, so that the input grows as k does.
+            let m = ((k / 2) as f64).sqrt() as usize;
+            let mut s = String::from("(TLP:RED)");
+            for i in 1..=m {
+                s.push_str(&format!(" [{}]{{source}}", vec!["a"; i].join(" ")));
+            }
+            body(format!("{s}\n\n(TLP:CLEAR) {}\n", "a ".repeat(k)))
+        },
     },
     Case {
         name: "spans in many portions (k/80)",

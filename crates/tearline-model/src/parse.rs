@@ -619,6 +619,7 @@ impl<'a> Parser<'a> {
             if !rel_to.is_empty() {
                 return Err(self.err_at(part_at, "marking has more than one `//REL TO`"));
             }
+            rel_to.reserve(names.bytes().filter(|&b| b == b',').count() + 1);
             for n in names.split(',') {
                 let n = n.trim();
                 if n.is_empty() {

@@ -187,9 +187,12 @@ fn portion_findings(out: &mut Findings, reach: &Reach, audiences: &[Audience]) {
             ),
         );
     }
-    // Names are checked once each, however many markings repeat them.
+    // Names are checked once each, however many markings repeat them. A
+    // list may name hundreds of thousands: the set and the findings are
+    // sized once, and each message is put together without formatting.
     let names = p.markings().map(|m| m.rel_to().len()).sum();
     let mut named = std::collections::HashSet::with_capacity(names);
+    out.list.reserve(names);
     for name in p.markings().flat_map(|m| m.rel_to()) {
         if !audiences.iter().any(|a| a.name() == name) && named.insert(name.as_str()) {
             out.push(
@@ -197,7 +200,12 @@ fn portion_findings(out: &mut Findings, reach: &Reach, audiences: &[Audience]) {
                 "unknown-audience",
                 p.offset(),
                 n,
-                format!("REL TO names `{name}`, which is not an audience of this node"),
+                [
+                    "REL TO names `",
+                    name,
+                    "`, which is not an audience of this node",
+                ]
+                .concat(),
             );
         }
     }

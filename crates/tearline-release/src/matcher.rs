@@ -19,9 +19,15 @@
 //! ahead of the others and then follows each state's cycle of moves once
 //! per state on it, which is quadratic in the number of terms when most
 //! states are matches (span names such as `venue 1` to `venue 9999`).
+//! The trie holds the terms reversed and reads a text backwards, so that
+//! the terms starting at each place come longest first, and
+//! [`TermMatcher::find_disjoint`] looks at the few that reach furthest
+//! instead of every overlapping hit (terms nested in each other, `a`,
+//! `a a`, `a a a`, ..., all stand at every word of a text made of them).
 //! Terms compiled once and searched for as long as the node runs — the
 //! registry, the shipped country names — go to that crate's DFA instead
-//! ([`TermMatcher::long_lived`]), which searches faster.
+//! ([`TermMatcher::long_lived`]), which searches faster; a property test
+//! checks that both choose the same hits.
 
 use std::collections::HashMap;
 
@@ -124,11 +130,50 @@ impl<L> TermMatcher<L> {
     }
 
     /// Like [`TermMatcher::find_all`], but keeps only non-overlapping hits,
-    /// preferring the leftmost and then the longest.
+    /// preferring the leftmost and then the longest; between hits of the
+    /// same place, the one whose match ends first in the normalised text
+    /// (before any plural ending), or, when the text has a shape variant,
+    /// the first term.
+    ///
+    /// A report's terms are not all enumerated: terms nested in each other
+    /// (`a`, `a a`, `a a a`, ...) overlap at every word of a text made of
+    /// them, so that listing every hit is quadratic. For each word start,
+    /// only the hits that reach furthest from it are kept (the automaton
+    /// lists the terms starting there, longest first), which is all that
+    /// choosing the leftmost-longest needs.
     pub fn find_disjoint(&self, n: &Normalized) -> Vec<Hit> {
-        let mut hits = self.find_all(n);
-        hits.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
-        let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
+        let Some(normal) = &self.normal else {
+            return Vec::new();
+        };
+        let hits = match normal.automaton {
+            Automaton::Linear(_) => {
+                let v = n.shape_variant();
+                let mut c = furthest(normal, n);
+                if let Some(v) = &v {
+                    c.extend(furthest(self.shape.as_ref().unwrap_or(normal), v));
+                }
+                // Between hits of the same place, the order in which the
+                // DFA's `find_all` lists them: by term when it merges both
+                // forms, else as found, by the end of the match.
+                let by_term = v.is_some();
+                c.sort_by(|a, b| {
+                    let (x, y) = (&a.hit, &b.hit);
+                    let then = if by_term {
+                        x.term.cmp(&y.term)
+                    } else {
+                        a.found.cmp(&b.found)
+                    };
+                    x.start.cmp(&y.start).then(y.end.cmp(&x.end)).then(then)
+                });
+                c.into_iter().map(|c| c.hit).collect()
+            }
+            Automaton::Dfa(_) => {
+                let mut hits = self.find_all(n);
+                hits.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+                hits
+            }
+        };
+        let mut out: Vec<Hit> = Vec::new();
         for h in hits {
             if out.last().is_none_or(|l| h.start >= l.end) {
                 out.push(h);
@@ -136,6 +181,14 @@ impl<L> TermMatcher<L> {
         }
         out
     }
+}
+
+/// A hit that may be chosen by [`TermMatcher::find_disjoint`], with where
+/// its match ends and starts in the normalised text (the order in which an
+/// automaton read forwards finds hits).
+struct Candidate {
+    hit: Hit,
+    found: (usize, usize),
 }
 
 /// How a set of patterns is compiled.
@@ -179,7 +232,16 @@ impl Compiled {
             });
         }
         let automaton = match engine {
-            Engine::Linear => Automaton::Linear(Trie::new(&distinct)),
+            Engine::Linear => {
+                // Reversed, to be read backwards: the terms that start at a
+                // place come out longest first.
+                let reversed: Vec<Vec<u8>> = distinct
+                    .iter()
+                    .map(|p| p.iter().rev().copied().collect())
+                    .collect();
+                let reversed: Vec<&[u8]> = reversed.iter().map(Vec::as_slice).collect();
+                Automaton::Linear(Trie::new(&reversed))
+            }
             Engine::Dfa => Automaton::Dfa(dfa(&distinct)?),
         };
         Some(Compiled { automaton, term })
@@ -189,7 +251,11 @@ impl Compiled {
     /// `text`, overlapping ones included.
     fn each_match(&self, text: &str, mut f: impl FnMut(usize, usize, usize)) {
         match &self.automaton {
-            Automaton::Linear(t) => t.each_match(text.as_bytes(), |p, s, e| f(self.term[p], s, e)),
+            Automaton::Linear(t) => t.scan_backwards(text.as_bytes(), |s, state| {
+                for p in t.chain(state) {
+                    f(self.term[p], s, s + t.len[p] as usize);
+                }
+            }),
             Automaton::Dfa(ac) => {
                 for m in ac.find_overlapping_iter(text) {
                     f(self.term[m.pattern().as_usize()], m.start(), m.end());
@@ -216,26 +282,12 @@ fn dfa(patterns: &[&[u8]]) -> Option<AhoCorasick> {
 
 /// The occurrences of `c`'s patterns in `n` on word boundaries.
 fn find_in(c: &Compiled, n: &Normalized) -> Vec<Hit> {
-    let text = n.as_str();
-    let bytes = text.as_bytes();
     let mut hits = Vec::new();
-    c.each_match(text, |term, s, e| {
+    c.each_match(n.as_str(), |term, s, e| {
         if !n.is_word_start(s) {
             return;
         }
-        let end = if n.is_word_start(e) {
-            Some(e)
-        } else {
-            let mut w = e;
-            while w < bytes.len() && !n.is_word_start(w) {
-                w += 1;
-            }
-            match text.get(e..w) {
-                Some("s" | "es") => Some(w),
-                _ => None,
-            }
-        };
-        if let Some(end) = end {
+        if let Some(end) = word_end(n, e) {
             let (os, oe) = n.original_range(s, end);
             hits.push(Hit {
                 term,
@@ -244,12 +296,78 @@ fn find_in(c: &Compiled, n: &Normalized) -> Vec<Hit> {
             });
         }
     });
+    if matches!(c.automaton, Automaton::Linear(_)) {
+        // Found from the last start to the first.
+        hits.sort_by_key(|h| (h.start, h.end, h.term));
+    }
     hits
 }
 
+/// Where a hit whose match ends at normalised byte `e` ends: there, at a
+/// word end; after a plural ending (`s`, `es`) that ends the word; or
+/// nowhere (the match ends inside a word).
+fn word_end(n: &Normalized, e: usize) -> Option<usize> {
+    if n.is_word_start(e) {
+        return Some(e);
+    }
+    let t = n.as_str().as_bytes();
+    if t.get(e) == Some(&b's') && n.is_word_start(e + 1) {
+        return Some(e + 1);
+    }
+    if t.get(e..e + 2) == Some(b"es") && !n.is_word_start(e + 1) && n.is_word_start(e + 2) {
+        return Some(e + 2);
+    }
+    None
+}
+
+/// For each word start of `n`, the hits of `c`'s patterns (a [`Trie`])
+/// that start there and end furthest in the original text. The terms
+/// starting at a place come longest first: those ending inside a word are
+/// passed over, and after the first that ends on a word boundary only the
+/// few whose ends fall in the same original character can tie with it.
+fn furthest(c: &Compiled, n: &Normalized) -> Vec<Candidate> {
+    let Automaton::Linear(t) = &c.automaton else {
+        return Vec::new();
+    };
+    let len = n.as_str().len();
+    let mut out = Vec::new();
+    t.scan_backwards(n.as_str().as_bytes(), |s, state| {
+        if !n.is_word_start(s) {
+            return;
+        }
+        let mut best = None;
+        for p in t.chain(state) {
+            let e = s + t.len[p] as usize;
+            // A shorter match can end at most a plural ending further.
+            if best.is_some_and(|b| n.original_range(s, (e + 2).min(len)).1 < b) {
+                break;
+            }
+            let Some(end) = word_end(n, e) else {
+                continue;
+            };
+            let (os, oe) = n.original_range(s, end);
+            if best.is_some_and(|b| oe < b) {
+                continue;
+            }
+            best = Some(oe);
+            out.push(Candidate {
+                hit: Hit {
+                    term: c.term[p],
+                    start: os,
+                    end: oe,
+                },
+                found: (e, s),
+            });
+        }
+    });
+    out
+}
+
 /// An Aho-Corasick automaton over bytes, built in time linear in the total
-/// length of its patterns (times the log of the alphabet), and searched in
-/// time linear in the text and the number of matches.
+/// length of its patterns (a sibling list walk of at most 256 per byte),
+/// and run over a text in time linear in its length; listing the matches
+/// at a place costs one step each ([`Trie::chain`]). A report's matcher
+/// holds its terms reversed and runs backwards ([`Trie::scan_backwards`]).
 ///
 /// State 0 is the root. Each state's transitions are a sorted slice of
 /// `bytes` and `next`; the root's are also a table. A state's failure link
@@ -281,42 +399,80 @@ impl Trie {
 
     /// Compiles distinct, non-empty patterns.
     fn new(patterns: &[&[u8]]) -> Trie {
-        // The trie, with each state's children sorted by byte.
-        let mut children: Vec<Vec<(u8, u32)>> = vec![Vec::new()];
-        let mut pattern = vec![Trie::NONE];
+        // The trie: each state's children as a list sorted by byte, linked
+        // through `sibling` (a few bytes a state, where a vector per state
+        // would cost dozens), the root's also in a table.
+        let none = Trie::NONE;
+        let mut root = Box::new([0u32; 256]);
+        let mut child = vec![none];
+        let mut sibling = vec![none];
+        let mut byte = vec![0u8];
+        let mut pattern = vec![none];
         for (i, p) in patterns.iter().enumerate() {
             let mut s = 0usize;
             for &b in *p {
-                s = match children[s].binary_search_by_key(&b, |c| c.0) {
-                    Ok(k) => children[s][k].1 as usize,
-                    Err(k) => {
-                        let new = children.len();
-                        children[s].insert(k, (b, new as u32));
-                        children.push(Vec::new());
-                        pattern.push(Trie::NONE);
-                        new
+                let new = byte.len() as u32;
+                if s == 0 {
+                    match root[b as usize] {
+                        0 => {
+                            root[b as usize] = new;
+                            sibling.push(none);
+                        }
+                        c => {
+                            s = c as usize;
+                            continue;
+                        }
                     }
-                };
+                } else {
+                    let (mut prev, mut c) = (none, child[s]);
+                    while c != none && byte[c as usize] < b {
+                        prev = c;
+                        c = sibling[c as usize];
+                    }
+                    if c != none && byte[c as usize] == b {
+                        s = c as usize;
+                        continue;
+                    }
+                    // A new child, between `prev` and `c`.
+                    if prev == none {
+                        child[s] = new;
+                    } else {
+                        sibling[prev as usize] = new;
+                    }
+                    sibling.push(c);
+                }
+                byte.push(b);
+                child.push(none);
+                pattern.push(none);
+                s = new as usize;
             }
-            if pattern[s] == Trie::NONE {
+            if pattern[s] == none {
                 pattern[s] = i as u32;
             }
         }
-        let states = children.len();
+        let states = byte.len();
+        // Each state's transitions, contiguous and sorted by byte.
         let mut first = Vec::with_capacity(states + 1);
         let mut bytes = Vec::with_capacity(states);
         let mut next = Vec::with_capacity(states);
-        for c in &children {
+        first.push(0);
+        for (b, &c) in root.iter().enumerate() {
+            if c != 0 {
+                bytes.push(b as u8);
+                next.push(c);
+            }
+        }
+        for &head in &child[1..] {
             first.push(bytes.len() as u32);
-            bytes.extend(c.iter().map(|e| e.0));
-            next.extend(c.iter().map(|e| e.1));
+            let mut c = head;
+            while c != none {
+                bytes.push(byte[c as usize]);
+                next.push(c);
+                c = sibling[c as usize];
+            }
         }
         first.push(bytes.len() as u32);
-        drop(children);
-        let mut root = Box::new([0u32; 256]);
-        for k in first[0]..first[1] {
-            root[bytes[k as usize] as usize] = next[k as usize];
-        }
+        drop((child, sibling, byte));
         let mut t = Trie {
             first,
             bytes,
@@ -379,11 +535,14 @@ impl Trie {
         Some(self.next[lo + k])
     }
 
-    /// Calls `f(pattern, start, end)` for every occurrence of a pattern in
-    /// `hay`, overlapping ones included, in order of their ends.
-    fn each_match(&self, hay: &[u8], mut f: impl FnMut(usize, usize, usize)) {
+    /// Reads `hay` backwards, calling `f(i, state)` at each byte, from the
+    /// last to the first, with the state reached having read `hay[i..]`
+    /// backwards. For a trie of reversed patterns, [`Trie::chain`] of that
+    /// state lists the patterns that occur in `hay` starting at `i`,
+    /// longest first. Linear in `hay`.
+    fn scan_backwards(&self, hay: &[u8], mut f: impl FnMut(usize, u32)) {
         let mut s = 0u32;
-        for (i, &b) in hay.iter().enumerate() {
+        for (i, &b) in hay.iter().enumerate().rev() {
             s = loop {
                 if s == 0 {
                     break self.root[b as usize];
@@ -393,17 +552,26 @@ impl Trie {
                 }
                 s = self.fail[s as usize];
             };
-            let mut o = if self.pattern[s as usize] != Trie::NONE {
-                s
-            } else {
-                self.output[s as usize]
-            };
-            while o != 0 {
-                let p = self.pattern[o as usize] as usize;
-                f(p, i + 1 - self.len[p] as usize, i + 1);
-                o = self.output[o as usize];
-            }
+            f(i, s);
         }
+    }
+
+    /// The patterns ending at state `s`: its own, then those along its
+    /// output links, longest first.
+    fn chain(&self, s: u32) -> impl Iterator<Item = usize> + '_ {
+        let mut o = if self.pattern[s as usize] != Trie::NONE {
+            s
+        } else {
+            self.output[s as usize]
+        };
+        std::iter::from_fn(move || {
+            if o == 0 {
+                return None;
+            }
+            let p = self.pattern[o as usize] as usize;
+            o = self.output[o as usize];
+            Some(p)
+        })
     }
 }
 
@@ -476,9 +644,20 @@ mod tests {
         v
     }
 
+    /// The same, from a trie of the reversed patterns read backwards.
     fn trie_matches(patterns: &[&[u8]], hay: &[u8]) -> Vec<(usize, usize, usize)> {
+        let reversed: Vec<Vec<u8>> = patterns
+            .iter()
+            .map(|p| p.iter().rev().copied().collect())
+            .collect();
+        let reversed: Vec<&[u8]> = reversed.iter().map(Vec::as_slice).collect();
+        let t = Trie::new(&reversed);
         let mut v = Vec::new();
-        Trie::new(patterns).each_match(hay, |p, s, e| v.push((p, s, e)));
+        t.scan_backwards(hay, |s, state| {
+            let lens: Vec<u32> = t.chain(state).map(|p| t.len[p]).collect();
+            assert!(lens.windows(2).all(|w| w[0] > w[1]), "longest first");
+            v.extend(t.chain(state).map(|p| (p, s, s + t.len[p] as usize)));
+        });
         v.sort_unstable();
         v
     }
@@ -491,7 +670,53 @@ mod tests {
         }
     }
 
+    /// A text or a term made of `pieces`: words that nest and overlap,
+    /// plural endings, a Greek capital (a shape variant), Chinese
+    /// characters (words of their own), an `ß` (two letters from one).
+    fn made_of(pieces: &[usize]) -> String {
+        const P: &[&str] = &[
+            "a", "a", "a", "a", "b", "ab", "s", "es", " ", " ", " ", " ", " ", "a a", "-", "Η",
+            "η", "中", "文", "中", "ß", "ss", "e", " a",
+        ];
+        pieces.iter().map(|&i| P[i % P.len()]).collect()
+    }
+
+    /// Pieces that make terms nest and overlap: `a`, `s`, `es`, spaces,
+    /// `a a`, ` a`, `ß`, `ss`, `Η`.
+    const NESTED: [usize; 24] = [
+        0, 0, 0, 0, 0, 0, 6, 6, 7, 7, 8, 8, 8, 8, 13, 13, 23, 23, 20, 21, 1, 2, 3, 15,
+    ];
+
     proptest! {
+        #[test]
+        fn a_report_s_matcher_chooses_as_the_registry_s_does(
+            terms in proptest::collection::vec(proptest::collection::vec(0usize..24, 1..5), 1..12),
+            text in proptest::collection::vec(0usize..24, 0..40),
+        ) {
+            let terms: Vec<(String, usize)> =
+                terms.iter().enumerate().map(|(i, t)| (made_of(t), i)).collect();
+            let text = made_of(&text);
+            let n = Normalized::new(&text);
+            let ours = TermMatcher::new(terms.clone()).find_disjoint(&n);
+            let theirs = TermMatcher::long_lived(terms.clone()).find_disjoint(&n);
+            prop_assert_eq!(ours, theirs, "{:?} in {:?}", terms, text);
+        }
+
+        #[test]
+        fn nested_terms_are_chosen_as_the_registry_s_are(
+            terms in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(&NESTED[..]), 1..5), 1..12),
+            text in proptest::collection::vec(proptest::sample::select(&NESTED[..]), 0..60),
+        ) {
+            let terms: Vec<(String, usize)> =
+                terms.iter().enumerate().map(|(i, t)| (made_of(t), i)).collect();
+            let text = made_of(&text);
+            let n = Normalized::new(&text);
+            let ours = TermMatcher::new(terms.clone()).find_disjoint(&n);
+            let theirs = TermMatcher::long_lived(terms.clone()).find_disjoint(&n);
+            prop_assert_eq!(ours, theirs, "{:?} in {:?}", terms, text);
+        }
+
         #[test]
         fn the_trie_agrees_with_aho_corasick(
             words in proptest::collection::hash_set("[abc]{1,6}", 1..40),
