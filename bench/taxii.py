@@ -88,8 +88,9 @@ def start_tearline(tl, work):
 
 
 def measure(dev, label, collection, user, password, n):
-    r = subprocess.run([dev, "bench-taxii", "--label", label, "--collection", collection, "--user", user,
-                        "--password", password, "--objects", str(n)], capture_output=True, text=True)
+    r = subprocess.run([dev, "bench-taxii", "--label", label, "--collection", collection, f"--user={user}",
+                        # A generated password may start with a dash: one argument.
+                        f"--password={password}", "--objects", str(n)], capture_output=True, text=True)
     if r.returncode != 0:
         print(r.stderr)
         sys.exit(f"the {label} run failed")
