@@ -546,14 +546,9 @@ fn read_event(at: &str, v: &Value) -> Result<EventDoc, EventError> {
     r.galaxies(e, at)?;
 
     if let Some(reports) = list_field(e, "EventReport", at).map_err(|m| r.err(m))? {
-        for (i, rep) in reports.iter().enumerate() {
-            let here = format!("{at}.EventReport[{i}]");
-            let Value::Object(rep) = rep else {
-                return Err(r.err(format!("field `{here}` is not an object")));
-            };
-            if rep.get("deleted").is_some_and(truthy) {
-                continue;
-            }
+        for (here, rep) in
+            live_objects(reports, &format!("{at}.EventReport")).map_err(|m| r.err(m))?
+        {
             if let Some(name) = str_field(rep, "name", &here).map_err(|m| r.err(m))? {
                 if name.trim() != info {
                     r.add_text(name);
@@ -572,14 +567,7 @@ fn read_event(at: &str, v: &Value) -> Result<EventDoc, EventError> {
     }
     let mut window = None;
     if let Some(objects) = list_field(e, "Object", at).map_err(|m| r.err(m))? {
-        for (i, o) in objects.iter().enumerate() {
-            let here = format!("{at}.Object[{i}]");
-            let Value::Object(o) = o else {
-                return Err(r.err(format!("field `{here}` is not an object")));
-            };
-            if o.get("deleted").is_some_and(truthy) {
-                continue;
-            }
+        for (here, o) in live_objects(objects, &format!("{at}.Object")).map_err(|m| r.err(m))? {
             if let Some(c) = str_field(o, "comment", &here).map_err(|m| r.err(m))? {
                 r.add_text(c);
             }
@@ -651,4 +639,23 @@ fn cap_window(attrs: &[Value]) -> Option<(Option<String>, String)> {
     };
     let until = value("expires")?;
     Some((value("effective").or_else(|| value("onset")), until))
+}
+
+/// The entries of a MISP list that are not deleted, each with its place
+/// (`at[i]`); an entry that is not an object is refused, naming it.
+fn live_objects<'a>(
+    list: &'a [Value],
+    at: &str,
+) -> Result<Vec<(String, &'a serde_json::Map<String, Value>)>, String> {
+    let mut out = Vec::new();
+    for (i, v) in list.iter().enumerate() {
+        let here = format!("{at}[{i}]");
+        let Value::Object(o) = v else {
+            return Err(format!("field `{here}` is not an object"));
+        };
+        if !o.get("deleted").is_some_and(truthy) {
+            out.push((here, o));
+        }
+    }
+    Ok(out)
 }
