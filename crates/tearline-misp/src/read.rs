@@ -641,12 +641,12 @@ fn cap_window(attrs: &[Value]) -> Option<(Option<String>, String)> {
     Some((value("effective").or_else(|| value("onset")), until))
 }
 
+/// A MISP object with its place in the event (`Object[2]`).
+type Placed<'a> = (String, &'a serde_json::Map<String, Value>);
+
 /// The entries of a MISP list that are not deleted, each with its place
 /// (`at[i]`); an entry that is not an object is refused, naming it.
-fn live_objects<'a>(
-    list: &'a [Value],
-    at: &str,
-) -> Result<Vec<(String, &'a serde_json::Map<String, Value>)>, String> {
+fn live_objects<'a>(list: &'a [Value], at: &str) -> Result<Vec<Placed<'a>>, String> {
     let mut out = Vec::new();
     for (i, v) in list.iter().enumerate() {
         let here = format!("{at}[{i}]");
